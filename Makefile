@@ -1,0 +1,48 @@
+# Ballast: everything bootstraps from nothing (python3 + node/npm on PATH).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+NETWORK ?= ethereum:local:foundry
+ARGS ?=
+
+.PHONY: all bootstrap demo test test-fast fuzz bench lint clean
+
+all: bootstrap
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bootstrap: $(BIN)/.installed node_modules/.installed
+	@anvil --version >/dev/null || { echo "anvil is not runnable from node_modules/.bin" >&2; exit 1; }
+
+## make demo: deploy on a local anvil and run the keeper through a market scenario (ARGS="--csv FILE")
+demo: bootstrap
+	$(BIN)/ballast demo $(ARGS)
+
+## make test: every test (contracts on a real anvil through ape, keeper, backtest)
+test: bootstrap
+	$(BIN)/ape test tests --network $(NETWORK) -q $(ARGS)
+
+## make fuzz: the long stateful campaigns
+fuzz: bootstrap
+	BALLAST_FUZZ_EXAMPLES=500 $(BIN)/ape test tests/stateful --network $(NETWORK) -q $(ARGS)
+
+## make bench: gas and speed benchmarks
+bench: bootstrap
+	$(BIN)/ballast bench gas --json out/bench-gas.json
+	$(BIN)/ballast bench backtest --json out/bench-backtest.json
+
+lint: bootstrap
+	$(BIN)/ruff check oracle scripts tests
+
+clean:
+	rm -rf .build out .pytest_cache

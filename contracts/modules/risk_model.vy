@@ -1,0 +1,143 @@
+# pragma version ~=0.4.3
+"""
+@title Ballast risk model (pure math)
+@notice One formula, two implementations: this module and `oracle/model.py`
+        must agree to the wei. Every quantity is an integer; ratios,
+        volatilities and rates are WAD (1e18 = 1.0 = 100%).
+
+        haircut H = clamp(m_vol + m_liq + m_rate + bonus, h_min, h_max)
+          m_vol  = sigma * vol_coef               vol_coef = z * sqrt(horizon / YEAR)
+          m_liq  = value * slip_coef / depth           slip_coef = 0.02 * k
+          m_rate = rate * horizon / YEAR
+        A position is healthy while debt <= value * (1 - H).
+
+        The maintenance haircut of existing positions does not jump: its
+        position-independent part (m_vol + m_rate + bonus) moves towards its
+        target at most `ramp_per_hour` per hour when it tightens; when it
+        loosens the new value applies at once (the oracle already lets sigma
+        fall only slowly).
+@custom:security Every term rounds up (towards a larger haircut), so the
+        protocol never judges a position healthier than the real numbers say.
+        `coll_value * slip_coef` and `sigma * vol_coef` cannot overflow for
+        values below 2**128 and coefficients below 2**64 * WAD.
+"""
+
+# @dev Fixed-point one.
+WAD: constant(uint256) = 10**18
+# @dev Seconds in the year used to annualise volatility and rates.
+YEAR: constant(uint256) = 365 * 86_400
+# @dev Seconds in an hour (ramp rates are per hour).
+HOUR: constant(uint256) = 3_600
+
+
+@internal
+@pure
+def _ceil_div(a: uint256, b: uint256) -> uint256:
+    """
+    @dev Division rounding up; b must be non-zero.
+    """
+    return (a + b - 1) // b
+
+
+@internal
+@pure
+def vol_coefficient(z: uint256, horizon: uint256) -> uint256:
+    """
+    @notice z * sqrt(horizon / YEAR), WAD, computed once when parameters change.
+    @dev isqrt rounds down; the final product rounds up.
+    @param z Confidence multiplier, WAD.
+    @param horizon Liquidation horizon, seconds.
+    """
+    root: uint256 = isqrt(horizon * WAD * WAD // YEAR)
+    return self._ceil_div(z * root, WAD)
+
+
+@internal
+@pure
+def base_haircut(sigma: uint256, vol_coef: uint256, rate: uint256, horizon: uint256, bonus: uint256) -> uint256:
+    """
+    @notice The position-independent part: m_vol + m_rate + bonus (WAD, not clamped).
+    @param sigma Annualised volatility, WAD.
+    @param vol_coef z * sqrt(h / YEAR), WAD.
+    @param rate Annual borrow rate, WAD.
+    @param horizon Liquidation horizon, seconds.
+    @param bonus Liquidation bonus, WAD.
+    """
+    m_vol: uint256 = self._ceil_div(sigma * vol_coef, WAD)
+    m_rate: uint256 = self._ceil_div(rate * horizon, YEAR)
+    return m_vol + m_rate + bonus
+
+
+@internal
+@pure
+def liquidity_term(coll_value: uint256, depth: uint256, slip_coef: uint256, h_max: uint256) -> uint256:
+    """
+    @notice m_liq = coll_value * slip_coef / depth (WAD); no depth means the cap.
+    @param coll_value Collateral value in loan-token units.
+    @param depth Loan-token value sellable within 2% impact.
+    @param slip_coef 0.02 * k, WAD.
+    @param h_max Haircut cap, WAD.
+    """
+    if depth == 0:
+        return h_max
+    return self._ceil_div(coll_value * slip_coef, depth)
+
+
+@internal
+@pure
+def clamp(h: uint256, h_min: uint256, h_max: uint256) -> uint256:
+    """
+    @notice Clamp a haircut into [h_min, h_max].
+    """
+    return min(max(h, h_min), h_max)
+
+
+@internal
+@pure
+def ramp(current: uint256, target: uint256, elapsed: uint256, ramp_per_hour: uint256) -> uint256:
+    """
+    @notice Move `current` towards `target`: at once when loosening, at most
+            `ramp_per_hour` per hour when tightening.
+    @dev The step rounds down, so tightening is never faster than the bound.
+    """
+    if target <= current:
+        return target
+    step: uint256 = ramp_per_hour * elapsed // HOUR
+    return min(target, current + step)
+
+
+@internal
+@pure
+def effective_sigma(sigma: uint256, observed_at: uint256, at_time: uint256, stale_after: uint256, stale_sigma: uint256) -> uint256:
+    """
+    @notice Sigma the market uses: the posted one while fresh; once older than
+            `stale_after`, a stressed value max(sigma, stale_sigma) * age / stale_after
+            that keeps growing with age (stale data degrades, never freezes).
+    """
+    age: uint256 = 0
+    if at_time > observed_at:
+        age = at_time - observed_at
+    if age <= stale_after:
+        return sigma
+    return self._ceil_div(max(sigma, stale_sigma) * age, stale_after)
+
+
+@internal
+@pure
+def collateral_ratio(h: uint256) -> uint256:
+    """
+    @notice CR = 1 / (1 - H), WAD; rounds up. h must be below WAD.
+    """
+    return self._ceil_div(WAD * WAD, WAD - h)
+
+
+@internal
+@pure
+def borrow_rate(utilisation: uint256, base: uint256, slope1: uint256, slope2: uint256, kink: uint256) -> uint256:
+    """
+    @notice Kinked annual borrow rate (WAD) at `utilisation` (WAD, <= 1).
+    @dev kink is in (0, WAD). Rounds down (lenders never accrue more than borrowers owe).
+    """
+    if utilisation <= kink:
+        return base + slope1 * utilisation // kink
+    return base + slope1 + slope2 * (utilisation - kink) // (WAD - kink)

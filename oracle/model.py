@@ -1,0 +1,240 @@
+"""Exact Python mirror of the on-chain risk model.
+
+Every function here reproduces the integer arithmetic of `contracts/modules/risk_model.vy`
+(and of the guardrails in `contracts/RiskOracle.vy` and the position math in `contracts/Market.vy`)
+to the wei. A property test compares them on random inputs and requires equality.
+
+Units: WAD = 1e18 = 1.0. Sigma, haircuts, rates, ratios are WAD. Values and depth are loan-token
+raw units. Times are seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+WAD = 10**18
+YEAR = 365 * 86_400
+HOUR = 3_600
+
+# --- oracle storage packing (RiskOracle.vy) ------------------------------------------------
+# One asset = one 256-bit slot:  price:96 | depth:88 | sigma:32 | observed_at:32 | flags:8
+# Calldata update word:          asset_id:16 | price:96 | depth:88 | sigma:32   (observed_at per batch)
+SIGMA_UNIT = 10**10  # sigma is stored in units of 1e-8 (1e10 wei of WAD)
+PRICE_BITS, DEPTH_BITS, SIGMA_BITS, TIME_BITS, ID_BITS = 96, 88, 32, 32, 16
+MAX_PRICE = 2**PRICE_BITS - 1
+MAX_DEPTH = 2**DEPTH_BITS - 1
+MAX_SIGMA_UNITS = 2**SIGMA_BITS - 1
+FLAG_PENDING = 1
+
+
+def ceil_div(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def isqrt(n: int) -> int:
+    import math
+
+    return math.isqrt(n)
+
+
+# --- risk_model.vy ----------------------------------------------------------------------------
+
+
+def vol_coefficient(z: int, horizon: int) -> int:
+    root = isqrt(horizon * WAD * WAD // YEAR)
+    return ceil_div(z * root, WAD)
+
+
+def base_haircut(sigma: int, vol_coef: int, rate: int, horizon: int, bonus: int) -> int:
+    m_vol = ceil_div(sigma * vol_coef, WAD)
+    m_rate = ceil_div(rate * horizon, YEAR)
+    return m_vol + m_rate + bonus
+
+
+def liquidity_term(value: int, depth: int, slip_coef: int, h_max: int) -> int:
+    if depth == 0:
+        return h_max
+    return ceil_div(value * slip_coef, depth)
+
+
+def clamp(h: int, h_min: int, h_max: int) -> int:
+    return min(max(h, h_min), h_max)
+
+
+def ramp(current: int, target: int, elapsed: int, ramp_per_hour: int) -> int:
+    if target <= current:
+        return target
+    step = ramp_per_hour * elapsed // HOUR
+    return min(target, current + step)
+
+
+def effective_sigma(sigma: int, observed_at: int, now: int, stale_after: int, stale_sigma: int) -> int:
+    age = now - observed_at if now > observed_at else 0
+    if age <= stale_after:
+        return sigma
+    return ceil_div(max(sigma, stale_sigma) * age, stale_after)
+
+
+def collateral_ratio(h: int) -> int:
+    return ceil_div(WAD * WAD, WAD - h)
+
+
+def borrow_rate(utilisation: int, base: int, slope1: int, slope2: int, kink: int) -> int:
+    if utilisation <= kink:
+        return base + slope1 * utilisation // kink
+    return base + slope1 + slope2 * (utilisation - kink) // (WAD - kink)
+
+
+# --- market parameters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskParams:
+    """Per-market risk parameters (Market.vy). Defaults are the calibrated defaults used by
+    `make demo`, the deploy scripts and `ballast backtest` (see README, "Calibration")."""
+
+    z_init: int = 3 * WAD  # confidence multiplier gating new risk
+    z_maint: int = 2 * WAD  # confidence multiplier for liquidation
+    horizon: int = 6 * HOUR  # liquidation horizon, seconds
+    bonus: int = 5 * WAD // 100  # liquidation bonus
+    h_min: int = 10 * WAD // 100  # haircut floor
+    h_max: int = 90 * WAD // 100  # haircut cap
+    slip_k: int = WAD  # slippage multiplier k; slip_coef = 0.02 * k
+    ramp_per_hour: int = 2 * WAD // 100  # max tightening of the maintenance base per hour
+    stale_after: int = 2 * HOUR  # metrics older than this are stale
+    stale_sigma: int = 2 * WAD  # stressed sigma floor once stale
+
+    @property
+    def vol_coef_init(self) -> int:
+        return vol_coefficient(self.z_init, self.horizon)
+
+    @property
+    def vol_coef_maint(self) -> int:
+        return vol_coefficient(self.z_maint, self.horizon)
+
+    @property
+    def slip_coef(self) -> int:
+        return self.slip_k * 2 // 100
+
+    def replace(self, **kw) -> "RiskParams":
+        return replace(self, **kw)
+
+
+@dataclass(frozen=True)
+class RateParams:
+    base: int = 0
+    slope1: int = 4 * WAD // 100
+    slope2: int = 75 * WAD // 100
+    kink: int = 90 * WAD // 100
+
+
+def h_init(p: RiskParams, sigma: int, rate: int, value: int, depth: int) -> int:
+    """Initial haircut for a position of collateral value `value` (gates borrow / withdraw)."""
+    base = base_haircut(sigma, p.vol_coef_init, rate, p.horizon, p.bonus)
+    return clamp(base + liquidity_term(value, depth, p.slip_coef, p.h_max), p.h_min, p.h_max)
+
+
+def maint_base_target(p: RiskParams, sigma: int, rate: int) -> int:
+    return base_haircut(sigma, p.vol_coef_maint, rate, p.horizon, p.bonus)
+
+
+def h_maint(p: RiskParams, maint_base_eff: int, value: int, depth: int) -> int:
+    """Maintenance haircut of a position, from the ramped effective base."""
+    return clamp(maint_base_eff + liquidity_term(value, depth, p.slip_coef, p.h_max), p.h_min, p.h_max)
+
+
+# --- oracle guardrails (RiskOracle.vy) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardParams:
+    """RiskOracle guardrails. Risk goes up fast and comes down slowly."""
+
+    sigma_fall_per_hour: int = 5 * WAD // 100  # sigma may fall at most 5% of itself per hour
+    depth_rise_per_hour: int = 5 * WAD // 100  # depth may rise at most 5% of itself per hour
+    loosen_threshold: int = 20 * WAD // 100  # a single loosening beyond 20% waits in the pending slot
+    challenge_window: int = HOUR  # seconds a pending update waits
+
+
+def sigma_to_units(sigma_wad: int) -> int:
+    """Storage units of sigma, rounding up (conservative)."""
+    return ceil_div(sigma_wad, SIGMA_UNIT)
+
+
+def units_to_sigma(units: int) -> int:
+    return units * SIGMA_UNIT
+
+
+def min_sigma_allowed(old_sigma: int, dt: int, g: GuardParams) -> int:
+    """Lowest sigma (WAD) the oracle accepts `dt` seconds of observation time after `old_sigma`."""
+    frac = min(WAD, g.sigma_fall_per_hour * dt // HOUR)
+    return old_sigma - old_sigma * frac // WAD
+
+
+def max_depth_allowed(old_depth: int, dt: int, g: GuardParams) -> int:
+    """Highest depth the oracle accepts `dt` seconds after `old_depth`."""
+    return old_depth + old_depth * (g.depth_rise_per_hour * dt // HOUR) // WAD
+
+
+def is_loosening_beyond_threshold(
+    old_sigma: int, new_sigma: int, old_depth: int, new_depth: int, g: GuardParams
+) -> bool:
+    if new_sigma * WAD < old_sigma * (WAD - g.loosen_threshold):
+        return True
+    return new_depth * WAD > old_depth * (WAD + g.loosen_threshold)
+
+
+def clip_update(
+    old_sigma: int, old_depth: int, dt: int, new_sigma: int, new_depth: int, g: GuardParams, first: bool = False
+) -> tuple[int, int]:
+    """What the keeper posts so the guardrails never revert and nothing waits in the pending slot:
+    sigma no lower than the fall bound (nor below the loosen threshold), depth no higher than the
+    rise bound (nor above it). Sigma is returned rounded to its storage unit (up)."""
+    if first:
+        return units_to_sigma(sigma_to_units(new_sigma)), min(new_depth, MAX_DEPTH)
+    lo = max(min_sigma_allowed(old_sigma, dt, g), ceil_div(old_sigma * (WAD - g.loosen_threshold), WAD))
+    sigma = max(new_sigma, lo)
+    sigma = units_to_sigma(sigma_to_units(sigma))
+    hi = min(max_depth_allowed(old_depth, dt, g), old_depth * (WAD + g.loosen_threshold) // WAD)
+    depth = min(new_depth, hi, MAX_DEPTH)
+    return sigma, depth
+
+
+def pack_update(asset_id: int, price: int, depth: int, sigma_wad: int) -> int:
+    """Calldata word for RiskOracle.post: asset_id:16 | price:96 | depth:88 | sigma:32 (high to low)."""
+    units = sigma_to_units(sigma_wad)
+    assert 0 <= asset_id < 2**ID_BITS and 0 <= price <= MAX_PRICE and 0 <= units <= MAX_SIGMA_UNITS
+    depth = min(depth, MAX_DEPTH)
+    return (
+        (asset_id << (PRICE_BITS + DEPTH_BITS + SIGMA_BITS))
+        | (price << (DEPTH_BITS + SIGMA_BITS))
+        | (depth << SIGMA_BITS)
+        | units
+    )
+
+
+def unpack_update(word: int) -> tuple[int, int, int, int]:
+    """(asset_id, price, depth, sigma_wad) from a calldata word."""
+    units = word & MAX_SIGMA_UNITS
+    depth = (word >> SIGMA_BITS) & MAX_DEPTH
+    price = (word >> (DEPTH_BITS + SIGMA_BITS)) & MAX_PRICE
+    asset_id = word >> (PRICE_BITS + DEPTH_BITS + SIGMA_BITS)
+    return asset_id, price, depth, units_to_sigma(units)
+
+
+# --- market ramp state -----------------------------------------------------------------------
+
+
+@dataclass
+class RampState:
+    """Market's ramped maintenance base (position-independent part of H_maint)."""
+
+    value: int
+    updated_at: int
+
+    def poke(self, target: int, now: int, p: RiskParams) -> int:
+        self.value = ramp(self.value, target, max(0, now - self.updated_at), p.ramp_per_hour)
+        self.updated_at = now
+        return self.value
+
+

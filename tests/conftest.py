@@ -1,0 +1,43 @@
+"""Shared fixtures: actors by role and deployers of the real contracts (on a real anvil node)."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def lender(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def borrower(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def liquidator(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def other(accounts):
+    return accounts[7]

@@ -1,0 +1,88 @@
+"""oracle/model.py must equal contracts/modules/risk_model.vy to the wei, on random and extreme inputs."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oracle import model
+
+EXAMPLES = int(os.environ.get("BALLAST_MIRROR_EXAMPLES", "1000"))
+WAD = model.WAD
+
+mirror = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+# Domains: what the contracts can actually be given (bounded by their setters and storage packing),
+# with the extremes of each drawn often.
+sigma_s = st.one_of(st.sampled_from([0, 1, model.SIGMA_UNIT, 20 * WAD, model.MAX_SIGMA_UNITS * model.SIGMA_UNIT]),
+                    st.integers(0, model.MAX_SIGMA_UNITS * model.SIGMA_UNIT))
+wad_s = st.one_of(st.sampled_from([0, 1, WAD - 1, WAD]), st.integers(0, WAD))
+coef_s = st.one_of(st.sampled_from([0, 1, 10 * WAD]), st.integers(0, 10 * WAD))
+horizon_s = st.one_of(st.sampled_from([1, 60, 3_600, 7 * 86_400, 30 * 86_400]), st.integers(1, 30 * 86_400))
+value_s = st.one_of(st.sampled_from([0, 1, 2**128 - 1]), st.integers(0, 2**128 - 1))
+depth_s = st.one_of(st.sampled_from([0, 1, model.MAX_DEPTH]), st.integers(0, model.MAX_DEPTH))
+time_s = st.integers(0, 2**32 - 1)
+rate_s = st.one_of(st.sampled_from([0, 10 * WAD]), st.integers(0, 10 * WAD))
+
+
+@pytest.fixture(scope="module")
+def harness(project, admin):
+    return admin.deploy(project.RiskModelHarness)
+
+
+@mirror
+@given(z=st.integers(0, 20 * WAD), horizon=horizon_s)
+def test_vol_coefficient(harness, z, horizon):
+    assert harness.vol_coefficient(z, horizon) == model.vol_coefficient(z, horizon)
+
+
+@mirror
+@given(sigma=sigma_s, vol_coef=coef_s, rate=rate_s, horizon=horizon_s, bonus=wad_s)
+def test_base_haircut(harness, sigma, vol_coef, rate, horizon, bonus):
+    assert harness.base_haircut(sigma, vol_coef, rate, horizon, bonus) == model.base_haircut(
+        sigma, vol_coef, rate, horizon, bonus
+    )
+
+
+@mirror
+@given(value=value_s, depth=depth_s, slip=coef_s, h_max=wad_s)
+def test_liquidity_term(harness, value, depth, slip, h_max):
+    assert harness.liquidity_term(value, depth, slip, h_max) == model.liquidity_term(value, depth, slip, h_max)
+
+
+@mirror
+@given(h=st.integers(0, 2**128), lo=wad_s, hi=wad_s)
+def test_clamp(harness, h, lo, hi):
+    assert harness.clamp(h, lo, hi) == model.clamp(h, lo, hi)
+
+
+@mirror
+@given(current=wad_s, target=wad_s, elapsed=st.integers(0, 10**9), per_hour=wad_s)
+def test_ramp(harness, current, target, elapsed, per_hour):
+    assert harness.ramp(current, target, elapsed, per_hour) == model.ramp(current, target, elapsed, per_hour)
+
+
+@mirror
+@given(sigma=sigma_s, observed=time_s, now=time_s, stale_after=st.integers(1, 30 * 86_400), stale_sigma=sigma_s)
+def test_effective_sigma(harness, sigma, observed, now, stale_after, stale_sigma):
+    assert harness.effective_sigma(sigma, observed, now, stale_after, stale_sigma) == model.effective_sigma(
+        sigma, observed, now, stale_after, stale_sigma
+    )
+
+
+@mirror
+@given(h=st.integers(0, WAD - 1))
+def test_collateral_ratio(harness, h):
+    assert harness.collateral_ratio(h) == model.collateral_ratio(h)
+
+
+@mirror
+@given(u=wad_s, base=rate_s, s1=rate_s, s2=rate_s, kink=st.integers(1, WAD - 1))
+def test_borrow_rate(harness, u, base, s1, s2, kink):
+    assert harness.borrow_rate(u, base, s1, s2, kink) == model.borrow_rate(u, base, s1, s2, kink)
+
+
+def test_mirror_detects_a_difference(harness):
+    """The comparison can fail: an off-by-one in the mirror is caught."""
+    assert harness.liquidity_term(10, 3, 1, WAD) != 10 * 1 // 3  # contract rounds up, floor differs
