@@ -1,0 +1,69 @@
+"""The `ballast` command. Subcommands live in their own modules and are imported only when used,
+so `ballast backtest` does not pay for ape's start-up."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# name -> "module:attribute" of a click command or group
+COMMANDS = {
+    "backtest": "oracle.backtest:command",
+    "keeper": "oracle.keeper:command",
+    "bot": "oracle.liquidator:command",
+    "demo": "oracle.demo:command",
+    "position": "oracle.views:command",
+}
+BENCH_COMMANDS = {
+    "gas": "oracle.bench_gas:command",
+    "backtest": "oracle.backtest:bench_command",
+}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            module_name, attr = self.lazy[name].split(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name == module_name:
+                    return None
+                raise
+            return getattr(module, attr)
+        return super().get_command(ctx, name)
+
+
+class BallastError(click.ClickException):
+    """A failure the user can cause and fix: printed as one line, exit code 1."""
+
+    def show(self, file=None):
+        click.echo(f"ballast: error: {self.format_message()}", err=True)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.version_option(package_name="ballast")
+def main():
+    """Ballast: dynamic-collateral lending. Keeper, backtest, demo and benchmarks."""
+
+
+@main.group(cls=LazyGroup, lazy=BENCH_COMMANDS)
+def bench():
+    """Benchmarks: gas of every operation, backtest speed."""
+
+
+def run() -> None:  # pragma: no cover - console entry for python -m
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
