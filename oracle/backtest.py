@@ -27,7 +27,7 @@ Definitions (DESIGN.md, "Validation on history"), with h the horizon in bars and
 
 Assumptions (documented in docs/BACKTEST.md): the borrow rate is constant, the model's rate at 80%
 utilisation with the default `model.RateParams`; the liquidity term is that of a reference position of
-1,000,000 loan-token units (a loan token with 6 decimals, like USDT); depth comes from the volume proxy.
+10,000 loan-token units (a loan token with 6 decimals, like USDT); depth comes from the volume proxy.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from oracle.sources.csv import load_candles
 
 LOAN_DECIMALS = 6  # the backtest's loan token (USDT-like)
 LOAN_UNIT = 10**LOAN_DECIMALS
-REFERENCE_POSITION = 1_000_000  # collateral value of the reference position, loan-token units
+REFERENCE_POSITION = 10_000  # collateral value of the reference position, loan-token units
 REFERENCE_UTILISATION = 80 * model.WAD // 100  # constant utilisation for the borrow rate
 WARMUP_HOURS = 168
 WEEK_HOURS = 168
