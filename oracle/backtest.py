@@ -75,6 +75,10 @@ class Replay:
     """Per-bar series of one replay (floats, one per bar)."""
 
     h_maint: np.ndarray  # effective maintenance haircut of the reference position
+    maint_base: list  # ramped maintenance base (WAD int) after each bar's poke
+    h_maint_wad: list  # h_maint as the exact WAD integers
+    sigma_wad: list  # posted sigma (WAD int)
+    depth_raw: list  # posted depth (loan-token raw units)
     sigma_posted: np.ndarray
     depth_posted: np.ndarray  # loan-token units
     posts: int
@@ -122,8 +126,9 @@ def shortfall(close: np.ndarray, ahead: np.ndarray, line: np.ndarray) -> float:
     as a fraction of the collateral's value at the bar."""
     if len(close) == 0:
         return 0.0
-    gap = np.asarray(line) - np.asarray(ahead) / np.asarray(close)
-    return float(np.maximum(gap, 0.0).mean())
+    close, ahead, line = np.asarray(close), np.asarray(ahead), np.asarray(line)
+    gap = line - ahead / close
+    return float(np.where(breaches(close, ahead, line), np.maximum(gap, 0.0), 0.0).mean())
 
 
 def worst_window(flags: np.ndarray, ts: np.ndarray, period: int, hours: float = WEEK_HOURS) -> int:
@@ -200,6 +205,10 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
     dep_out = np.empty(n)
     posted = policy.Posted()
     ramp_state = model.RampState(value=p.h_max, updated_at=obs[0] - period)
+    bases: list[int] = []
+    h_ints: list[int] = []
+    sigmas: list[int] = []
+    depths: list[int] = []
     posts = violations = 0
     step = max(1, n // 100)
     for i in range(n):
@@ -213,14 +222,19 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
             posts += 1
         eff = model.effective_sigma(posted.sigma, posted.observed_at, now, p.stale_after, p.stale_sigma)
         base = ramp_state.poke(model.maint_base_target(p, eff, rate), now, p)
-        h_out[i] = model.h_maint(p, base, value, posted.depth) / model.WAD
+        hm = model.h_maint(p, base, value, posted.depth)
+        h_out[i] = hm / model.WAD
+        bases.append(base)
+        h_ints.append(hm)
+        sigmas.append(posted.sigma)
+        depths.append(posted.depth)
         sig_out[i] = posted.sigma / model.WAD
         dep_out[i] = posted.depth / LOAN_UNIT
         if progress is not None and i % step == 0:
             progress(i, n)
     if progress is not None:
         progress(n, n)
-    return Replay(h_out, sig_out, dep_out, posts, violations)
+    return Replay(h_out, bases, h_ints, sigmas, depths, sig_out, dep_out, posts, violations)
 
 
 def iso(ts: int) -> str:
