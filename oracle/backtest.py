@@ -249,10 +249,17 @@ def run(
     start = time.perf_counter()
     if len(candles) < 2:
         raise BallastError("backtest: need at least 2 candles")
-    risk = cfg.risk.replace(horizon=round(cfg.horizon_hours * model.HOUR))
-    cfg = BacktestConfig(**{**cfg.__dict__, "risk": risk})
     period = candles.period
     h = horizon_bars(cfg.horizon_hours, period)
+    # The breach window cannot be shorter than one bar: on coarse bars (daily) the model's horizon is
+    # the window actually tested, so that the haircut and the test measure the same thing.
+    effective_hours = (
+        max(cfg.horizon_hours, h * period / 3_600)
+        if period > cfg.horizon_hours * 3_600
+        else cfg.horizon_hours
+    )
+    risk = cfg.risk.replace(horizon=round(effective_hours * model.HOUR))
+    cfg = BacktestConfig(**{**cfg.__dict__, "risk": risk})
     rep = replay(candles, cfg, progress)
     ahead, complete = low_ahead(candles.ts, candles.low, period, h)
     warm = candles.ts >= candles.ts[0] + cfg.warmup_hours * 3_600
@@ -286,6 +293,7 @@ def run(
         "start": iso(candles.ts[0]),
         "end": iso(candles.ts[-1]),
         "horizon_hours": float(cfg.horizon_hours),
+        "effective_horizon_hours": float(effective_hours),
         "dynamic": dynamic,
         "static_same_capital": same_capital,
         "static_same_safety": same_safety,
@@ -355,11 +363,11 @@ def plot(result: dict, series: dict, out: str, start: int | None = None, end: in
     fig, (ax1, ax2) = plt.subplots(
         2, 1, figsize=(11, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
     )
+    sc = result["static_same_capital"]["cr"]
     ax1.plot(days, series["close"][sel], lw=0.8, color="black", label="close")
     ax1.plot(
         days, (series["close"] * line)[sel], lw=0.6, color="tab:red", alpha=0.8, label="dynamic breach line"
     )
-    sc = result["static_same_capital"]["cr"]
     ax1.plot(
         days,
         (series["close"] * (1 + series["bonus"]) / sc)[sel],
@@ -368,9 +376,21 @@ def plot(result: dict, series: dict, out: str, start: int | None = None, end: in
         alpha=0.6,
         label=f"static breach line (CR {sc:.3f})",
     )
+    static_flags = sel & series["mask"] & (series["low_ahead"] < series["close"] * (1 + series["bonus"]) / sc)
+    if static_flags.any():
+        fd = np.array([np.datetime64(int(t), "s") for t in ts[static_flags]])
+        ax1.scatter(
+            fd,
+            series["close"][static_flags],
+            s=22,
+            marker="x",
+            color="tab:blue",
+            zorder=3,
+            label="static breach",
+        )
     if flags.any():
         fd = np.array([np.datetime64(int(t), "s") for t in ts[flags]])
-        ax1.scatter(fd, series["close"][flags], s=10, color="tab:red", zorder=3, label="dynamic breach")
+        ax1.scatter(fd, series["close"][flags], s=10, color="tab:red", zorder=4, label="dynamic breach")
     ax1.set_yscale("log")
     ax1.set_ylabel("price (quote)")
     ax1.legend(loc="best", fontsize=8)
