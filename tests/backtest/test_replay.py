@@ -45,7 +45,7 @@ def test_ramp_bounds_how_fast_existing_positions_tighten(candles_of):
     ramp = model.RiskParams().ramp_per_hour / W
     rises = [b - a for a, b in zip(rep.maint_base, rep.maint_base[1:])]
     assert max(rises) == model.RiskParams().ramp_per_hour  # the crash uses the full ramp, never more
-    assert ramp == 0.05
+    assert ramp == 0.02
     assert rep.h_maint.max() > 2 * rep.h_maint[199]
 
 
