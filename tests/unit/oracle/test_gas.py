@@ -28,7 +28,9 @@ def ten_assets(oracle, admin, keeper, chain):
         oracle.add_asset(f"0x{i + 1:040x}", sender=admin)
     oracle.set_keeper(keeper, True, sender=admin)
     at = chain.pending_timestamp
-    oracle.post(at, at + 60, [model.pack_update(i + 1, PRICE, DEPTH, SIGMA) for i in range(10)], sender=keeper)
+    oracle.post(
+        at, at + 60, [model.pack_update(i + 1, PRICE, DEPTH, SIGMA) for i in range(10)], sender=keeper
+    )
     return at
 
 
