@@ -45,6 +45,10 @@
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 
+from .interfaces import IRiskOracle
+
+implements: IRiskOracle
+
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
 
