@@ -238,3 +238,42 @@ class RampState:
         return self.value
 
 
+
+
+# --- market position math (Market.vy) -------------------------------------------------------
+
+
+def collateral_value(amount: int, price: int) -> int:
+    """Collateral value in loan-token raw units (rounds down, against the borrower)."""
+    return amount * price // WAD
+
+
+def utilisation(total_debt: int, idle: int) -> int:
+    """total_debt / (idle + total_debt), WAD, rounds down; 0 for an empty market."""
+    total = idle + total_debt
+    return 0 if total == 0 else total_debt * WAD // total
+
+
+def market_rate(total_debt: int, idle: int, r: RateParams) -> int:
+    """The market's annual borrow rate at its utilisation (WAD)."""
+    return borrow_rate(utilisation(total_debt, idle), r.base, r.slope1, r.slope2, r.kink)
+
+
+def accrue(total_debt: int, rate: int, dt: int) -> int:
+    """Total debt after `dt` seconds of linear accrual at `rate` (interest rounds down)."""
+    return total_debt + total_debt * rate * dt // (YEAR * WAD)
+
+
+def is_healthy(debt: int, value: int, h: int) -> bool:
+    """debt <= value * (1 - H), in the contract's integer form."""
+    return debt == 0 or debt * WAD <= value * (WAD - h)
+
+
+def health_factor(debt: int, value: int, h: int) -> int:
+    """value * (1 - H) / debt, WAD (rounds down); max uint256 without debt."""
+    return 2**256 - 1 if debt == 0 else value * (WAD - h) // debt
+
+
+def seized_collateral(repaid: int, price: int, bonus: int, collateral: int) -> int:
+    """Collateral a liquidator receives for `repaid` (rounds down), at most what is left."""
+    return min(repaid * (WAD + bonus) // price, collateral)
