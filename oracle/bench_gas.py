@@ -46,8 +46,16 @@ def measure_gas(project, accounts, chain) -> dict[str, int]:
         oracle.add_asset(t, sender=admin)
     blueprint = admin.declare(project.Market).contract_address
     factory = admin.deploy(project.MarketFactory, blueprint, oracle)
-    tx = factory.create_market(loan, coll, 1, astuple(model.RiskParams()), astuple(model.RateParams()),
-                               "Ballast USDC/C0", "bUSDC-C0", sender=admin)
+    tx = factory.create_market(
+        loan,
+        coll,
+        1,
+        astuple(model.RiskParams()),
+        astuple(model.RateParams()),
+        "Ballast USDC/C0",
+        "bUSDC-C0",
+        sender=admin,
+    )
     market = project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
 
     def post(n, sigma=SIGMA, price=PRICE):
@@ -57,8 +65,12 @@ def measure_gas(project, accounts, chain) -> dict[str, int]:
         return oracle.post(at, at + 600, words, sender=keeper)
 
     post(10)
-    for acct, token, amount in ((lender, loan, 10**15), (borrower, coll, 10**24), (liquidator, loan, 10**15),
-                                (borrower, loan, 10**15)):
+    for acct, token, amount in (
+        (lender, loan, 10**15),
+        (borrower, coll, 10**24),
+        (liquidator, loan, 10**15),
+        (borrower, loan, 10**15),
+    ):
         token.mint(acct, amount, sender=acct)
         token.approve(market, 2**256 - 1, sender=acct)
     gas: dict[str, int] = {}
@@ -92,15 +104,26 @@ def table(gas: dict[str, int]):
         t.add_column(col, justify="right" if col != "operation" else "left")
     for name, used in gas.items():
         target = TARGETS.get(name)
-        t.add_row(name, f"{used:,}", f"{target:,}" if target else "-", "yes" if target and used <= target else "no")
+        t.add_row(
+            name, f"{used:,}", f"{target:,}" if target else "-", "yes" if target and used <= target else "no"
+        )
     return t
 
 
 @click.command()
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the measurements as JSON here.")
-@click.option("--network", default="ethereum:local:foundry", show_default=True,
-              help="Ape network choice (a local node is started for local networks).")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the measurements as JSON here.",
+)
+@click.option(
+    "--network",
+    default="ethereum:local:foundry",
+    show_default=True,
+    help="Ape network choice (a local node is started for local networks).",
+)
 def command(json_out: Path | None, network: str):
     """Measure the gas of every user operation and of oracle posts (1 and 10 assets)."""
     from rich.console import Console
@@ -111,10 +134,14 @@ def command(json_out: Path | None, network: str):
         from ape import accounts, chain, networks, project
     except ImportError as exc:  # pragma: no cover - ape is a dependency
         raise BallastError(f"ape is not importable: {exc}") from exc
+    from ape.logging import logger
+
+    logger.set_level("ERROR")  # the table is the output, not one line per transaction
     try:
         ctx = networks.parse_network_choice(network)
     except Exception as exc:
-        raise BallastError(f"unknown network {network!r}: {exc}") from exc
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BallastError(f"unknown network {network!r}: {first_line}") from exc
     with ctx:
         gas = measure_gas(project, accounts.test_accounts, chain)
     Console().print(table(gas))

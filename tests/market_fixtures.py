@@ -63,8 +63,7 @@ def post(risk_oracle, keeper, chain):
         last = risk_oracle.metrics(asset_id)[3]
         if at <= last:  # observations must be strictly newer: move the clock on
             at = last + 1
-        if chain.pending_timestamp < at:
-            chain.pending_timestamp = at
+        chain.pending_timestamp = max(chain.pending_timestamp, at)
         word = model.pack_update(asset_id, price, depth, sigma)
         return risk_oracle.post(at, at + 3_600, [word], sender=keeper)
 

@@ -3,6 +3,8 @@ the keeper posts a volatility spike, the position's required ratio rises at the 
 hour, a liquidator liquidates once it is unhealthy, and the books balance to the wei against an
 independent replay of the accrual with oracle.model."""
 
+import itertools
+
 from market_fixtures import COLL, DEPTH, PRICE, RATES, RISK, WAD
 
 from oracle import model
@@ -26,8 +28,9 @@ class Books:
         self.last = ts
 
 
-def test_spike_ramp_liquidation_and_books(market, loan_token, coll_token, lender, borrower, liquidator,
-                                          keeper, risk_oracle, fund, post, chain):
+def test_spike_ramp_liquidation_and_books(
+    market, loan_token, coll_token, lender, borrower, liquidator, keeper, risk_oracle, fund, post, chain
+):
     m = market
     books = Books()
 
@@ -73,8 +76,12 @@ def test_spike_ramp_liquidation_and_books(market, loan_token, coll_token, lender
         post(m.ASSET_ID(), sigma=SPIKE)  # the keeper keeps the data fresh each hour
         chain.mine()
         now = chain.blocks.head.timestamp
-        expected_base = model.ramp(ramp.value, model.maint_base_target(RISK, SPIKE, m.borrow_rate()),
-                                   now - ramp.updated_at, RISK.ramp_per_hour)
+        expected_base = model.ramp(
+            ramp.value,
+            model.maint_base_target(RISK, SPIKE, m.borrow_rate()),
+            now - ramp.updated_at,
+            RISK.ramp_per_hour,
+        )
         assert m.maint_base() == expected_base
         assert m.h_maint_of(borrower) == model.h_maint(RISK, expected_base, value, DEPTH)
         ratios.append(m.required_ratio(COLL, False))
@@ -84,7 +91,7 @@ def test_spike_ramp_liquidation_and_books(market, loan_token, coll_token, lender
         if m.is_liquidatable(borrower):
             hours_to_unhealthy = hour
             break
-    assert all(b >= a for a, b in zip(ratios, ratios[1:])) and ratios[-1] > ratios[0]
+    assert all(b >= a for a, b in itertools.pairwise(ratios)) and ratios[-1] > ratios[0]
     assert hours_to_unhealthy is not None and hours_to_unhealthy >= 2, "a spike must not liquidate at once"
     assert m.health_factor(borrower) < WAD
 

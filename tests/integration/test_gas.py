@@ -7,7 +7,15 @@ from rich.console import Console
 
 from oracle.bench_gas import CEILING, TARGETS, measure_gas, table
 
-OPERATIONS = ["supply_collateral", "borrow", "repay", "withdraw_collateral", "liquidate", "deposit", "withdraw"]
+OPERATIONS = [
+    "supply_collateral",
+    "borrow",
+    "repay",
+    "withdraw_collateral",
+    "liquidate",
+    "deposit",
+    "withdraw",
+]
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,41 @@ def test_factory_constructor_zero_address_reverts(project, admin, blueprint):
 def test_market_constructor_checks(project, admin, factory, loan_token, coll_token, risk_oracle):
     # deployed directly by an account (not the factory) the market cannot validate its parameters
     with ape.reverts():
-        admin.deploy(project.Market, loan_token, coll_token, risk_oracle, 1, admin,
-                      risk_tuple(), rate_tuple(), "n", "s")
+        admin.deploy(
+            project.Market,
+            loan_token,
+            coll_token,
+            risk_oracle,
+            1,
+            admin,
+            risk_tuple(),
+            rate_tuple(),
+            "n",
+            "s",
+        )
     with ape.reverts("market: same token"):
-        admin.deploy(project.Market, loan_token, loan_token, risk_oracle, 1, admin,
-                      risk_tuple(), rate_tuple(), "n", "s")
+        admin.deploy(
+            project.Market,
+            loan_token,
+            loan_token,
+            risk_oracle,
+            1,
+            admin,
+            risk_tuple(),
+            rate_tuple(),
+            "n",
+            "s",
+        )
     with ape.reverts("market: zero asset id"):
-        admin.deploy(project.Market, loan_token, coll_token, risk_oracle, 0, admin,
-                      risk_tuple(), rate_tuple(), "n", "s")
+        admin.deploy(
+            project.Market,
+            loan_token,
+            coll_token,
+            risk_oracle,
+            0,
+            admin,
+            risk_tuple(),
+            rate_tuple(),
+            "n",
+            "s",
+        )

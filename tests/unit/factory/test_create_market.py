@@ -9,17 +9,28 @@ ZERO = "0x0000000000000000000000000000000000000000"
 def test_create_market_registers(project, factory, risk_oracle, loan_token, coll_token, admin):
     risk_oracle.add_asset(coll_token, sender=admin)
     aid = risk_oracle.asset_id(coll_token)
-    tx = factory.create_market(loan_token, coll_token, aid, risk_tuple(), rate_tuple(), "n", "s", sender=admin)
+    tx = factory.create_market(
+        loan_token, coll_token, aid, risk_tuple(), rate_tuple(), "n", "s", sender=admin
+    )
     ev = tx.decode_logs(factory.MarketCreated)[0]
     assert (ev.loan_token, ev.collateral_token, ev.asset_id, ev.index) == (
-        loan_token.address, coll_token.address, aid, 0)
+        loan_token.address,
+        coll_token.address,
+        aid,
+        0,
+    )
     assert factory.num_markets() == 1
     assert factory.markets(0) == ev.market
     assert factory.market_for(loan_token, coll_token) == ev.market
     m = project.Market.at(ev.market)
     assert m.owner() == admin.address
     assert (m.LOAN(), m.COLLATERAL(), m.ORACLE(), m.ASSET_ID(), m.FACTORY()) == (
-        loan_token.address, coll_token.address, risk_oracle.address, aid, factory.address)
+        loan_token.address,
+        coll_token.address,
+        risk_oracle.address,
+        aid,
+        factory.address,
+    )
     assert tuple(m.risk_params()) == risk_tuple() and tuple(m.rate_params()) == rate_tuple()
     assert m.name() == "n" and m.symbol() == "s"
     assert m.maint_base() <= RISK.h_max
@@ -27,7 +38,9 @@ def test_create_market_registers(project, factory, risk_oracle, loan_token, coll
 
 def test_create_market_not_owner_reverts(factory, loan_token, coll_token, attacker):
     with ape.reverts("ownable: caller is not the owner"):
-        factory.create_market(loan_token, coll_token, 1, risk_tuple(), rate_tuple(), "n", "s", sender=attacker)
+        factory.create_market(
+            loan_token, coll_token, 1, risk_tuple(), rate_tuple(), "n", "s", sender=attacker
+        )
 
 
 def test_create_market_twice_reverts(create_market, factory, loan_token, coll_token, admin):
@@ -59,8 +72,24 @@ def test_create_market_invalid_params_revert(factory, risk_oracle, loan_token, c
 
     risk_oracle.add_asset(coll_token, sender=admin)
     with ape.reverts("market: z_init too high"):
-        factory.create_market(loan_token, coll_token, 1, risk_tuple(RISK.replace(z_init=11 * WAD)),
-                              rate_tuple(), "n", "s", sender=admin)
+        factory.create_market(
+            loan_token,
+            coll_token,
+            1,
+            risk_tuple(RISK.replace(z_init=11 * WAD)),
+            rate_tuple(),
+            "n",
+            "s",
+            sender=admin,
+        )
     with ape.reverts("market: kink too high"):
-        factory.create_market(loan_token, coll_token, 1, risk_tuple(),
-                              rate_tuple(replace(RATES, kink=WAD)), "n", "s", sender=admin)
+        factory.create_market(
+            loan_token,
+            coll_token,
+            1,
+            risk_tuple(),
+            rate_tuple(replace(RATES, kink=WAD)),
+            "n",
+            "s",
+            sender=admin,
+        )

@@ -2,7 +2,7 @@
 
 import ape
 import pytest
-from market_fixtures import COLL, LEND, post as _post  # noqa: F401
+from market_fixtures import COLL, LEND
 
 
 @pytest.fixture

@@ -27,7 +27,11 @@ def test_liquidate_partial_pays_bonus(borrowed, borrower, liquidator, loan_token
     bonus = m.risk_params().bonus
     expected = model.seized_collateral(repay, crash, bonus, COLL)
     assert (ev.liquidator, ev.borrower, ev.repaid, ev.seized) == (
-        liquidator.address, borrower.address, repay, expected)
+        liquidator.address,
+        borrower.address,
+        repay,
+        expected,
+    )
     assert coll_token.balanceOf(liquidator) == expected
     coll, debt = m.position(borrower)
     assert coll == COLL - expected
@@ -40,7 +44,9 @@ def test_liquidate_zero_reverts(borrowed, borrower, liquidator):
         borrowed.liquidate(borrower, 0, sender=liquidator)
 
 
-def test_liquidate_realizes_bad_debt(borrowed, borrower, liquidator, lender, loan_token, coll_token, fund, post):
+def test_liquidate_realizes_bad_debt(
+    borrowed, borrower, liquidator, lender, loan_token, coll_token, fund, post
+):
     m = borrowed
     crash = PRICE // 10  # collateral worth 2,000 against 10,000 of debt
     post(m.ASSET_ID(), price=crash)
@@ -62,7 +68,9 @@ def test_liquidate_realizes_bad_debt(borrowed, borrower, liquidator, lender, loa
     assert loan_token.balanceOf(m) == m.idle()
 
 
-def test_liquidate_works_when_paused_and_stale(borrowed, borrower, liquidator, loan_token, admin, fund, chain):
+def test_liquidate_works_when_paused_and_stale(
+    borrowed, borrower, liquidator, loan_token, admin, fund, chain
+):
     m = borrowed
     m.pause(sender=admin)
     # stale data stresses sigma, which tightens H_maint over time at the ramp's pace

@@ -15,7 +15,7 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(borrowed, borrower,
     h_init0 = m.h_init_of(borrower)
     post(m.ASSET_ID(), sigma=SPIKE)
     chain.mine()
-    coll, debt = m.position(borrower)
+    coll, _debt = m.position(borrower)
     value = model.collateral_value(coll, PRICE)
     # H_init applies at once, with the new sigma
     assert m.h_init_of(borrower) == model.h_init(p, SPIKE, m.borrow_rate(), value, DEPTH) > h_init0

@@ -27,7 +27,8 @@ def payloads(attacker):
         # read-only re-entrancy: totals are mid-update during the transfer
         "totalAssets": selector("totalAssets()"),
         # a zero-share transfer from the token contract: harmless, but it must not run mid-call
-        "transfer": selector("transfer(address,uint256)") + encode(["address", "uint256"], [attacker.address, 0]),
+        "transfer": selector("transfer(address,uint256)")
+        + encode(["address", "uint256"], [attacker.address, 0]),
     }
 
 
@@ -44,8 +45,9 @@ def test_callback_during_supply_collateral_is_refused(hostile_market, hostile, a
     assert m.position(attacker)[0] == COLL
 
 
-def test_callback_during_liquidation_is_refused(hostile_market, hostile, borrower, liquidator, attacker,
-                                                loan_token, fund, post):
+def test_callback_during_liquidation_is_refused(
+    hostile_market, hostile, borrower, liquidator, attacker, loan_token, fund, post
+):
     m = hostile_market
     fund(hostile, borrower, COLL, m)
     m.supply_collateral(COLL, borrower, sender=borrower)

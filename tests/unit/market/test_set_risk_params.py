@@ -41,15 +41,33 @@ def test_h_min_too_high(market, admin):
 
 
 def test_set_risk_params_at_the_bounds(market, admin):
-    edge = RISK.replace(z_init=10 * WAD, z_maint=WAD // 2, horizon=7 * 86_400, bonus=2 * 10**17,
-                        h_min=5 * 10**17, h_max=95 * 10**16, slip_k=100 * WAD, ramp_per_hour=5 * 10**17,
-                        stale_after=86_400, stale_sigma=20 * WAD)
+    edge = RISK.replace(
+        z_init=10 * WAD,
+        z_maint=WAD // 2,
+        horizon=7 * 86_400,
+        bonus=2 * 10**17,
+        h_min=5 * 10**17,
+        h_max=95 * 10**16,
+        slip_k=100 * WAD,
+        ramp_per_hour=5 * 10**17,
+        stale_after=86_400,
+        stale_sigma=20 * WAD,
+    )
     tx = market.set_risk_params(risk_tuple(edge), sender=admin)
     ev = tx.decode_logs(market.RiskParamsSet)[0]
     assert (ev.z_init, ev.stale_sigma, ev.h_max) == (10 * WAD, 20 * WAD, 95 * 10**16)
     assert tuple(market.risk_params()) == risk_tuple(edge)
-    low = RISK.replace(z_init=WAD, z_maint=WAD // 2, horizon=600, bonus=5 * 10**15, h_min=5 * 10**15,
-                       slip_k=0, ramp_per_hour=10**15, stale_after=60, stale_sigma=10**17)
+    low = RISK.replace(
+        z_init=WAD,
+        z_maint=WAD // 2,
+        horizon=600,
+        bonus=5 * 10**15,
+        h_min=5 * 10**15,
+        slip_k=0,
+        ramp_per_hour=10**15,
+        stale_after=60,
+        stale_sigma=10**17,
+    )
     market.set_risk_params(risk_tuple(low), sender=admin)
     assert tuple(market.risk_params()) == risk_tuple(low)
 

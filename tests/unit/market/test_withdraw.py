@@ -10,7 +10,12 @@ def test_withdraw_burns_shares(supplied, loan_token, lender, other):
     tx = supplied.withdraw(amount, other, lender, sender=lender)
     ev = tx.decode_logs(supplied.Withdraw)[0]
     assert (ev.sender, ev.receiver, ev.owner, ev.assets, ev.shares) == (
-        lender.address, other.address, lender.address, amount, shares)
+        lender.address,
+        other.address,
+        lender.address,
+        amount,
+        shares,
+    )
     assert loan_token.balanceOf(other) == amount
     assert supplied.idle() == LEND - amount
 
