@@ -231,10 +231,25 @@ class RampState:
 
     value: int
     updated_at: int
+    last_sigma: int = 0  # effective sigma seen by the last poke, in SIGMA_UNIT units (Market.vy)
 
     def poke(self, target: int, now: int, p: RiskParams) -> int:
         self.value = ramp(self.value, target, max(0, now - self.updated_at), p.ramp_per_hour)
         self.updated_at = now
+        return self.value
+
+    def poke_market(self, target: int, sigma: int, observed_at: int, now: int, p: RiskParams) -> int:
+        """Market.vy's poke exactly: the ramp's clock runs from the last poke, except when the effective
+        sigma rose since then: the clock then starts at the observation that brought the rise (a spike
+        after a quiet spell never tightens by the quiet spell's allowance in one block). The stored
+        value is capped at h_max (any base at or above it gives the same clamped H_maint)."""
+        units = min(sigma // SIGMA_UNIT, MAX_SIGMA_UNITS)
+        since = self.updated_at
+        if units > self.last_sigma and observed_at > since:
+            since = observed_at
+        self.value = min(ramp(self.value, target, max(0, now - since), p.ramp_per_hour), p.h_max)
+        self.updated_at = now
+        self.last_sigma = units
         return self.value
 
 

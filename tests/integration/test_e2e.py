@@ -63,12 +63,13 @@ def test_spike_ramp_liquidation_and_books(
     base0 = m.maint_base()
     tx = post(m.ASSET_ID(), sigma=SPIKE)
     assert tx.sender == keeper.address
-    chain.mine()
+    m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
+    assert m.maint_base() == base0  # no jump in the spike's block
     assert m.h_init_of(borrower) == model.h_init(RISK, SPIKE, m.borrow_rate(), value, DEPTH) > h_init_calm
     assert m.max_borrowable(borrower) == 0
     target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
     assert target - base0 > 4 * RISK.ramp_per_hour
-    ramp = model.RampState(value=base0, updated_at=m.last_update())
+    ramp = model.RampState(value=base0, updated_at=m.last_update(), last_sigma=SPIKE // model.SIGMA_UNIT)
 
     ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
     for hour in range(1, 7):
