@@ -29,11 +29,13 @@ from snekmate.auth import ownable_2step
 
 from .interfaces import IRiskOracle
 from .interfaces import IMarketFactory
+from .interfaces import IMarket
 from .modules import risk_model
 from .modules import market_params
 
 implements: IERC20
 implements: IERC4626
+implements: IMarket
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
@@ -121,13 +123,6 @@ struct Risk:
     depth: uint256         # loan-token raw units
     observed_at: uint256   # unix seconds of the observation
     stale: bool
-
-
-struct PositionView:
-    account: address
-    collateral: uint256    # collateral raw units
-    debt: uint256          # loan-token raw units (rounded up)
-    liquidatable: bool
 
 
 # @dev ERC-20 share balances (shares, DECIMALS decimals).
@@ -953,7 +948,7 @@ def max_borrowable(account: address) -> uint256:
 
 @external
 @view
-def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE]:
+def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, MAX_PAGE]:
     """
     @notice Borrowers `start` .. `start + count - 1` (0-based) with their
             collateral, debt and whether they can be liquidated now.
@@ -963,7 +958,7 @@ def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
     t, r = self._view_state()
-    out: DynArray[PositionView, MAX_PAGE] = []
+    out: DynArray[IMarket.PositionView, MAX_PAGE] = []
     n: uint256 = self.num_borrowers
     for i: uint256 in range(MAX_PAGE):
         if i >= count or start + i >= n:
@@ -971,7 +966,7 @@ def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE
         account: address = self._borrower_at[start + i + 1]
         word: uint256 = self._positions[account]
         debt: uint256 = self._to_debt(word & MASK128, t, True)
-        out.append(PositionView(
+        out.append(IMarket.PositionView(
             account=account, collateral=word >> 128, debt=debt,
             liquidatable=not self._healthy_maint(word >> 128, debt, t, r),
         ))
