@@ -592,7 +592,8 @@ def withdraw_collateral(amount: uint256, receiver: address):
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
     t: Totals = self._accrue()
-    r: Risk = self._read_risk(self._hot())
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
     assert not t.paused, "market: paused"
     word: uint256 = self._positions[msg.sender]
     collateral: uint256 = word >> 128
@@ -602,7 +603,7 @@ def withdraw_collateral(amount: uint256, receiver: address):
     if shares != 0:
         assert not r.stale, "market: stale risk data"
         debt: uint256 = self._to_debt(shares, t, True)
-        assert self._healthy_init(collateral, debt, t, r), "market: unhealthy after action"
+        assert self._healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (collateral << 128) | shares
     self._store_totals(t)
     self._push(COLLATERAL, receiver, amount)
@@ -620,7 +621,8 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
     t: Totals = self._accrue()
-    r: Risk = self._read_risk(self._hot())
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
     assert not t.paused, "market: paused"
     assert not r.stale, "market: stale risk data"
     assert amount <= t.idle, "market: insufficient liquidity"
@@ -633,7 +635,7 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     t.total_debt += amount
     t.idle -= amount
     debt: uint256 = self._to_debt(shares, t, True)
-    assert self._healthy_init(word >> 128, debt, t, r), "market: unhealthy after action"
+    assert self._healthy_init(word >> 128, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (word & ~MASK128) | shares
     self._store_totals(t)
     self._push(LOAN, receiver, amount)
@@ -870,7 +872,7 @@ def h_init_of(account: address) -> uint256:
     r: Risk = empty(Risk)
     mb: uint256 = 0
     t, r, mb = self._view_state()
-    return self._h_init(self._value(self._positions[account] >> 128, r), t, r)
+    return self._h_init(self._value(self._positions[account] >> 128, r), t, r, self._hot())
 
 
 @external
@@ -899,7 +901,7 @@ def required_ratio(collateral_amount: uint256, initial: bool) -> uint256:
     t, r, mb = self._view_state()
     v: uint256 = self._value(collateral_amount, r)
     if initial:
-        return risk_model.collateral_ratio(self._h_init(v, t, r))
+        return risk_model.collateral_ratio(self._h_init(v, t, r, self._hot()))
     return risk_model.collateral_ratio(self._h_maint(v, mb, r))
 
 
@@ -951,7 +953,7 @@ def max_borrowable(account: address) -> uint256:
         return 0
     word: uint256 = self._positions[account]
     v: uint256 = self._value(word >> 128, r)
-    limit: uint256 = v * (WAD - self._h_init(v, t, r)) // WAD
+    limit: uint256 = v * (WAD - self._h_init(v, t, r, self._hot())) // WAD
     debt: uint256 = self._to_debt(word & MASK128, t, True)
     if debt >= limit:
         return 0
@@ -1269,11 +1271,10 @@ def _value(collateral: uint256, r: Risk) -> uint256:
 
 @internal
 @view
-def _h_init(v: uint256, t: Totals, r: Risk) -> uint256:
+def _h_init(v: uint256, t: Totals, r: Risk, h: Hot) -> uint256:
     """
     @dev H_init of a position of value v: immediate sigma, the current rate.
     """
-    h: Hot = self._hot()
     base: uint256 = risk_model.base_haircut(r.sigma, h.vol_init, self._rate(t), h.horizon, h.bonus)
     return risk_model.clamp(base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max)
 
@@ -1292,14 +1293,14 @@ def _h_maint(v: uint256, maint_base: uint256, r: Risk) -> uint256:
 
 @internal
 @view
-def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk) -> bool:
+def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk, h: Hot) -> bool:
     """
     @dev debt <= value * (1 - H_init).
     """
     if debt == 0:
         return True
     v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_init(v, t, r))
+    return debt * WAD <= v * (WAD - self._h_init(v, t, r, h))
 
 
 @internal
