@@ -66,12 +66,13 @@ def test_spike_ramp_liquidation_and_books(
     assert tx.sender == keeper.address
     tx = m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
     books.accrue(ts(tx))
-    assert m.maint_base() == base0  # no jump in the spike's block
+    base1 = m.maint_base()
+    assert base1 <= base0  # no tightening in the spike's block (accrual may lower the target a hair)
     assert m.h_init_of(borrower) == model.h_init(RISK, SPIKE, m.borrow_rate(), value, DEPTH) > h_init_calm
     assert m.max_borrowable(borrower) == 0
     target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
-    assert target - base0 > 4 * RISK.ramp_per_hour
-    ramp = model.RampState(value=base0, updated_at=m.ramp_at(), last_sigma=SPIKE // model.SIGMA_UNIT)
+    assert target - base1 > 4 * RISK.ramp_per_hour
+    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), last_sigma=SPIKE // model.SIGMA_UNIT)
 
     ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
     for hour in range(1, 7):
@@ -90,7 +91,7 @@ def test_spike_ramp_liquidation_and_books(
         ratios.append(m.required_ratio(COLL, False))
         assert ratios[-1] == model.collateral_ratio(model.h_maint(RISK, expected_base, value, DEPTH))
         # at most ramp_per_hour more haircut per hour since the spike
-        assert expected_base - base0 <= RISK.ramp_per_hour * (now - ramp.updated_at) // 3_600
+        assert expected_base - base1 <= RISK.ramp_per_hour * (now - ramp.updated_at) // 3_600
         if m.is_liquidatable(borrower):
             hours_to_unhealthy = hour
             break

@@ -1,7 +1,7 @@
 """Market.borrow: gated by H_init (immediate sigma), stale data and liquidity."""
 
 import ape
-from helpers_market import max_first_borrow
+from .helpers_market import max_first_borrow
 from market_fixtures import COLL, LEND, LOAN_DECIMALS, WAD
 
 SPIKED = 3 * WAD // 2  # 150% vol makes H_init exceed the floor
