@@ -4,6 +4,7 @@ with a plain eth_call of the init code, which reports the revert reason without 
 import pytest
 from eth_abi import encode
 from market_fixtures import rate_tuple, risk_tuple
+from web3.exceptions import ContractLogicError
 
 ZERO = "0x0000000000000000000000000000000000000000"
 MARKET_ARGS = [
@@ -22,7 +23,7 @@ MARKET_ARGS = [
 def deploy_reverts(chain, container, types, args, sender, message):
     init = container.contract_type.deployment_bytecode.bytecode
     data = bytes.fromhex(init[2:]) + encode(types, args)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ContractLogicError) as info:
         chain.provider.web3.eth.call({"from": sender.address, "data": data})
     assert message in str(info.value)
 
@@ -61,7 +62,7 @@ def test_market_constructor_checks(project, chain, admin, factory, loan_token, c
         chain, project.Market, MARKET_ARGS, args(loan_token, coll_token, 0), admin, "market: zero asset id"
     )
     # deployed by an account (not a factory) the market cannot validate its parameters: it reverts
-    with pytest.raises(Exception):
+    with pytest.raises(ContractLogicError):
         chain.provider.web3.eth.call(
             {
                 "from": admin.address,

@@ -1,8 +1,9 @@
 """Market.borrow: gated by H_init (immediate sigma), stale data and liquidity."""
 
 import ape
-from .helpers_market import max_first_borrow
 from market_fixtures import COLL, LEND, LOAN_DECIMALS, WAD
+
+from .helpers_market import max_first_borrow
 
 SPIKED = 3 * WAD // 2  # 150% vol makes H_init exceed the floor
 
