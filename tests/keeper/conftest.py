@@ -49,3 +49,40 @@ def replay_exchange():
 def recorded():
     """Loads a recorded ccxt response by file name."""
     return load_fixture
+
+
+# --- on-chain fixtures (real contracts on the anvil node ape started) ---------------------------
+
+WETH_UNIT = 10**18
+USDC_UNIT = 10**6
+
+
+@pytest.fixture(scope="session")
+def rpc_url(chain):
+    return chain.provider.uri
+
+
+@pytest.fixture(scope="module")
+def weth(project, admin):
+    return project.MockPoolToken.deploy("Wrapped Ether", "WETH", 18, sender=admin)
+
+
+@pytest.fixture(scope="module")
+def usdc(project, admin):
+    return project.MockPoolToken.deploy("USD Coin", "USDC", 6, sender=admin)
+
+
+@pytest.fixture(scope="module")
+def create_pool(project, admin):
+    """Deploys a ConstantProductPool(token0, token1) seeded by `admin` with the given raw reserves."""
+
+    def create(token0, token1, amount0: int, amount1: int):
+        pool = project.ConstantProductPool.deploy(token0, token1, sender=admin)
+        token0.mint(admin, amount0, sender=admin)
+        token1.mint(admin, amount1, sender=admin)
+        token0.approve(pool, amount0, sender=admin)
+        token1.approve(pool, amount1, sender=admin)
+        pool.add_liquidity(amount0, amount1, sender=admin)
+        return pool
+
+    return create
