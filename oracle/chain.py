@@ -406,10 +406,28 @@ class Sender:
                     receipt = self._receipt(h)
                     if receipt is not None:
                         return self._finish(
-                            label, receipt, h, nonce, gas_estimate, fees, replaced + sent[:-1]
+                            label,
+                            receipt,
+                            h,
+                            nonce,
+                            gas_estimate,
+                            fees,
+                            replaced + [x for x in sent if x != h],
                         )
                 if self.nonces()[0] > nonce:
-                    # nonce consumed by a transaction we did not send from this process
+                    # mined meanwhile: by one of ours (look again, the receipt may have just landed)
+                    for h in reversed(sent):
+                        receipt = self._receipt(h)
+                        if receipt is not None:
+                            return self._finish(
+                                label,
+                                receipt,
+                                h,
+                                nonce,
+                                gas_estimate,
+                                fees,
+                                replaced + [x for x in sent if x != h],
+                            )
                     raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
                 time.sleep(self.poll)
             emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)

@@ -83,10 +83,6 @@ class Asset:
         self.ts.append(ts)
         self.prices.append(price)
 
-    def seed(self, ts: np.ndarray, close: np.ndarray) -> None:
-        for t, c in zip(ts.tolist(), close.tolist()):
-            self.record(int(t), float(c))
-
 
 @dataclass
 class Settings:
@@ -95,10 +91,10 @@ class Settings:
     min_sources: int = 1
     max_deviation: float = 0.02
     loan_decimals: int = 18
-    sigma0: float = DEFAULT_SIGMA0
-    half_life_up: float = metrics.HOUR * 6
-    half_life_down: float = metrics.HOUR * 72
-    history: int = 24 * 30  # observations kept per asset for the estimator
+    sigma0: float = DEFAULT_SIGMA0  # prior for sources without candles, before samples accumulate
+    estimator: metrics.EstimatorParams = field(default_factory=metrics.EstimatorParams)
+    history: int = 24 * 30  # observations / bars the estimator looks at
+    warmup_bars: int = 24  # candle sources: bars needed before the first post
     policy: policy.PolicyParams = field(default_factory=policy.PolicyParams)
 
 
@@ -279,32 +275,50 @@ class Keeper:
         del asset.ts[: -self.settings.history], asset.prices[: -self.settings.history]
         return agg
 
-    def sigma(self, asset: Asset) -> float:
-        s = self.settings
-        series = metrics.ewma_vol(np.array(asset.prices), np.array(asset.ts), s.half_life_up, s.half_life_down,
-                                  sigma0=s.sigma0)  # fmt: skip
-        return float(series[-1])
-
-    def depth(self, asset: Asset, agg: Aggregate, sigma: float) -> float | None:
-        if agg.depth is not None:
-            return agg.depth
-        for source in asset.sources:  # candle replays: the volume proxy over what was replayed so far
+    def _candles(self, asset: Asset):
+        """The newest bars of the first source that keeps candles (CSV replay, exchange), or None."""
+        for source in asset.sources:
             history = getattr(source, "history", None)
             if history is None:
                 continue
-            candles = history()
-            if len(candles) >= 2:
-                sig = np.full(len(candles), sigma)
-                return float(metrics.depth_from_volume(candles.volume_quote, sig, candles.period)[-1])
+            try:
+                candles = history()
+            except Exception as exc:  # noqa: BLE001 - an exchange hiccup: fall back to our own samples
+                emit("history_failed", logging.WARNING, asset=asset.label, source=source.name, error=str(exc))
+                continue
+            return candles[-self.settings.history :]
         return None
 
+    def estimate(self, asset: Asset, agg: Aggregate) -> tuple[float, float | None] | None:
+        """(annual sigma, depth in loan tokens) now; None while a candle source is warming up.
+
+        With candles: `oracle.metrics.measure`, exactly what `ballast backtest` replays (sigma from the
+        fast-up/slow-down EWMA with bar ranges, depth proxy from volume). Without: the same EWMA over the
+        keeper's own samples of the combined price, starting from the `sigma0` prior. Depth from the
+        sources (pool reserves, order book) when they know it, else the volume proxy."""
+        est = self.settings.estimator
+        candles = self._candles(asset)
+        if candles is not None and len(candles) > 0:
+            if len(candles) < self.settings.warmup_bars:
+                emit("warming_up", asset=asset.label, bars=len(candles), needed=self.settings.warmup_bars)
+                return None
+            sigma_series, depth_series = metrics.measure(candles, est)
+            sigma, proxy = float(sigma_series[-1]), float(depth_series[-1])
+        else:
+            series = metrics.ewma_vol(np.array(asset.prices), np.array(asset.ts), est.half_life_up,
+                                      est.half_life_down, sigma0=self.settings.sigma0)  # fmt: skip
+            sigma, proxy = float(series[-1]), None
+        return sigma, (agg.depth if agg.depth is not None else proxy)
+
     def measured(self, asset: Asset, agg: Aggregate) -> policy.Measured | None:
-        sigma = self.sigma(asset)
-        depth = self.depth(asset, agg, sigma)
+        estimate = self.estimate(asset, agg)
+        if estimate is None:
+            return None
+        sigma, depth = estimate
         self.telemetry.sigma.labels(asset.label).set(sigma)
         self.telemetry.price.labels(asset.label).set(agg.price)
-        if depth is None or not math.isfinite(depth) or depth <= 0:
-            emit("no_depth", logging.WARNING, asset=asset.label)
+        if depth is None or not math.isfinite(depth) or depth <= 0 or not math.isfinite(sigma):
+            emit("no_depth", logging.WARNING, asset=asset.label, sigma=sigma, depth=depth)
             return None
         self.telemetry.depth.labels(asset.label).set(depth)
         scale = 10 ** (self.settings.loan_decimals - asset.collateral_decimals)
@@ -364,31 +378,10 @@ class Keeper:
              updates=updates, gas_used=result.gas_used)  # fmt: skip
         return TickResult(True, observed_at, updates, result.tx_hash, refused)
 
-    def seed_history(self) -> None:
-        """Live sources that keep candles (exchanges) give sigma a history to start from."""
-        if self.clock.replay:
-            return
-        for asset in self.assets:
-            for source in asset.sources:
-                history = getattr(source, "history", None)
-                if history is None:
-                    continue
-                try:
-                    candles = history()
-                except Exception as exc:  # noqa: BLE001 - a source that cannot seed just does not
-                    emit(
-                        "seed_failed", logging.WARNING, asset=asset.label, source=source.name, error=str(exc)
-                    )
-                    continue
-                asset.seed(candles.ts + candles.period, candles.close)
-                emit("seeded", asset=asset.label, source=source.name, bars=len(candles))
-                break
-
     def run(self, once: bool = False, max_failures: int = 3) -> int:
         """Tick until stopped; returns the process exit code. Faults that repeat `max_failures` times in
         a row (or once with `once`) are fatal and re-raised as BallastError."""
         self.check_setup()
-        self.seed_history()
         emit("keeper_started", oracle=self.oracle, account=self.sender.address, url=self.rpc.url,
              assets=[a.label for a in self.assets], dry_run=self.sender.dry_run)  # fmt: skip
         failures = 0

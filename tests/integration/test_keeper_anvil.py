@@ -6,6 +6,7 @@ processes are started here and stopped by their own PID.
 """
 
 import csv
+import itertools
 import json
 import math
 import os
@@ -21,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
-from oracle import model
+from oracle import metrics, model
 from oracle.chain import Fees, Rpc, Sender
 from oracle.cli import BallastError, main
 from oracle.keeper import Asset, Keeper, ReplayClock, Settings, encode_post
@@ -94,8 +95,8 @@ def start_anvil(*args) -> tuple[subprocess.Popen, str]:
     w3 = Web3(Web3.HTTPProvider(url))
     for _ in range(100):
         try:
-            w3.eth.chain_id
-            return proc, url
+            if w3.eth.chain_id:
+                return proc, url
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.1)
     stop_process(proc)
@@ -137,9 +138,11 @@ def test_keeper_posts_pool_metrics_to_the_oracle(chain, rpc, keeper, risk_oracle
     price, sigma, depth, observed_at = risk_oracle.metrics(1)
     assert price == 2_000 * USDC  # WAD price of 1 raw WETH in raw USDC: 2000e6 / 1e18 * 1e18
     assert sigma == model.units_to_sigma(model.sigma_to_units(round(0.8 * model.WAD)))  # the prior
-    r_weth, r_usdc = pool.get_reserves()
+    _, r_usdc = pool.get_reserves()
     assert depth == pytest.approx(r_usdc * (0.997 / 0.98 - 1) / 0.997, rel=1e-9)
-    assert observed_at == result.observed_at == chain.provider.get_block(result_block(rpc, result)).timestamp
+    mined_in = result_block(rpc, result)
+    # observed at the block the pool was read in; mined in the next one
+    assert observed_at == result.observed_at == chain.provider.get_block(mined_in - 1).timestamp
     receipt = chain.provider.get_receipt(result.tx_hash)
     [event] = receipt.decode_logs(risk_oracle.MetricsPosted)
     assert event.keeper == keeper and event.observed_at == observed_at
@@ -172,31 +175,30 @@ def _write_candles(path: Path, closes: list[float], start: int = 1_600_000_000) 
 
 
 def test_replay_respects_guardrails_hour_by_hour(tmp_path, rpc, keeper, risk_oracle, weth):
-    """A violent start then calm: the estimate collapses, the posts may not. Every post is accepted
-    (never a revert), sigma falls no faster than the oracle allows, nothing lands in the pending slot."""
-    closes = [2_000.0 * (1.08 if i % 2 else 0.93) for i in range(10)] + [2_000.0 + (i % 2) for i in range(30)]
+    """A violent day then calm, measured by an estimator that forgets within the hour: the estimate
+    collapses, the posts may not. Every post is accepted (never a revert), sigma falls and depth rises
+    no faster than the oracle allows, nothing lands in the pending slot, one post per candle hour."""
+    closes = [2_000.0 * (1.06 if i % 2 else 0.95) for i in range(24)] + [2_000.0 + (i % 2) for i in range(24)]
     path = tmp_path / "swing.csv"
     _write_candles(path, closes)
     source = CsvReplaySource.from_path(path)
     k = make_keeper(rpc, keeper, risk_oracle, [source], weth, clock=ReplayClock(rpc, speed=0, warp=True))
-    k.settings.policy = type(k.settings.policy)(heartbeat=3_600)
+    k.settings.estimator = metrics.EstimatorParams(half_life_down=1_800)
     g = model.GuardParams(*risk_oracle.guard_params())
-    history, clipped = [], 0
-    while True:
-        result = k.tick()
-        if result.finished:
-            break
+    history, sigma_clipped, depth_clipped = [], 0, 0
+    while not (result := k.tick()).finished:
         if result.posted:
             history.append(risk_oracle.metrics(1))
-            measured_sigma = k.sigma(k.assets[0])
-            if measured_sigma * model.WAD < history[-1][1] * 0.999:
-                clipped += 1
-    assert len(history) >= 30
-    for (_, s0, d0, t0), (_, s1, d1, t1) in zip(history, history[1:]):
+            [update] = result.updates
+            measured_sigma, measured_depth = k.estimate(k.assets[0], k.assets[0].last)
+            sigma_clipped += measured_sigma * model.WAD < update["sigma"] * 0.99
+            depth_clipped += measured_depth * USDC > update["depth"] * 1.01
+    assert len(history) == 48 - 24 + 1  # from the end of the warm-up, every bar
+    for (_, s0, d0, t0), (_, s1, d1, t1) in itertools.pairwise(history):
         assert t1 - t0 == 3_600  # candle time mapped onto chain time, one bar per hour
         assert s1 >= model.min_sigma_allowed(s0, t1 - t0, g)
         assert d1 <= model.max_depth_allowed(d0, t1 - t0, g)
-    assert clipped > 10  # the guardrail, not the estimate, set the pace down
+    assert sigma_clipped > 10 and depth_clipped > 10  # the guardrails, not the estimate, set the pace
     assert risk_oracle.pending(1) == (0, 0, 0)
 
 
@@ -243,24 +245,30 @@ def _post_data(rpc, price=2_000 * USDC):
     return encode_post(now, now + 3_600, [model.pack_update(1, price, 10**12, model.WAD)])
 
 
-def test_fee_bump_replaces_a_stuck_transaction(rpc, keeper, risk_oracle, manual_mining):
-    sender = Sender(keeper, rpc, stuck_after=0.5, poll=0.05)
-    first_fees = sender.current_fees()
-    mined_by: list[str] = []
+def mine_when_replaced(rpc, sender, nonce, priority_above, mined_by):
+    """A thread that mines one block as soon as a replacement for `nonce` (priority fee above
+    `priority_above`) sits in the node's pool: a stuck transaction and its rescue, in order."""
 
-    def miner():  # mines once the replacement (same nonce, higher fee) sits in the pool
+    def run():
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            waiting = sender.waiting_tx(keeper.nonce)
-            if waiting and int(waiting["maxPriorityFeePerGas"], 16) > first_fees.priority:
+            waiting = sender.waiting_tx(nonce)
+            if waiting and int(waiting["maxPriorityFeePerGas"], 16) > priority_above:
                 mined_by.append(waiting["hash"])
                 rpc.raw("evm_mine", [])
                 return
             time.sleep(0.05)
 
-    thread = threading.Thread(target=miner)
+    thread = threading.Thread(target=run)
     thread.start()
-    nonce = keeper.nonce
+    return thread
+
+
+def test_fee_bump_replaces_a_stuck_transaction(rpc, keeper, risk_oracle, manual_mining):
+    sender = Sender(keeper, rpc, stuck_after=0.5, poll=0.05)
+    first_fees = sender.current_fees()
+    nonce, mined_by = keeper.nonce, []
+    thread = mine_when_replaced(rpc, sender, nonce, first_fees.priority, mined_by)
     result = sender.submit(risk_oracle.address, _post_data(rpc))
     thread.join()
     assert result.nonce == nonce and len(result.replaced) == 1
@@ -278,12 +286,14 @@ def test_restart_replaces_a_transaction_left_in_the_pool(rpc, keeper, risk_oracl
         before.submit(risk_oracle.address, _post_data(rpc, price=1_000 * USDC))
     left = before.waiting_tx(nonce)
     assert left is not None
-    rpc.raw("evm_setAutomine", [True])  # the node works again; the keeper process restarts
 
-    after = Sender(keeper, rpc)  # a new process: knows nothing but what the node says
+    after = Sender(keeper, rpc, poll=0.05)  # a new process: knows nothing but what the node says
     assert after.nonces() == (nonce, nonce + 1)
+    mined_by: list[str] = []
+    thread = mine_when_replaced(rpc, after, nonce, int(left["maxPriorityFeePerGas"], 16), mined_by)
     result = after.submit(risk_oracle.address, _post_data(rpc, price=3_000 * USDC))
-    assert result.nonce == nonce and result.replaced == [left["hash"]]
+    thread.join()
+    assert result.nonce == nonce and result.replaced == [left["hash"]] and result.tx_hash == mined_by[0]
     assert result.fees.priority * 1000 >= int(left["maxPriorityFeePerGas"], 16) * 1125
     assert keeper.nonce == nonce + 1 and receipt_or_none(rpc, left["hash"]) is None
     assert risk_oracle.metrics(1)[0] == 3_000 * USDC  # the new post, not the one left behind
@@ -291,7 +301,7 @@ def test_restart_replaces_a_transaction_left_in_the_pool(rpc, keeper, risk_oracl
 
 def test_restart_after_a_mined_post_uses_the_next_nonce(rpc, keeper, risk_oracle):
     first = Sender(keeper, rpc).submit(risk_oracle.address, _post_data(rpc))
-    rpc.raw("evm_mine", [])
+    rpc.raw("evm_mine", [rpc.block_timestamp() + 60])
     second = Sender(keeper, rpc).submit(risk_oracle.address, _post_data(rpc, price=2_100 * USDC))
     assert second.nonce == first.nonce + 1 and not second.replaced
     assert risk_oracle.metrics(1)[0] == 2_100 * USDC
@@ -348,7 +358,8 @@ def _cli(args):
 
 def _base_args(rpc_url, risk_oracle, pool, weth, account="TEST::1"):
     return ["--network", "ethereum:local:foundry", "--rpc", rpc_url, "--account", account, "--oracle",
-            risk_oracle.address, "--asset", f"{weth.address}=1", "--source", f"pool:{pool.address}"]  # fmt: skip
+            risk_oracle.address, "--asset", f"{weth.address}=1", "--source", f"pool:{pool.address}",
+            "--loan-decimals", "6"]  # fmt: skip
 
 
 def test_cli_once_posts(chain, rpc_url, keeper, risk_oracle, pool, weth):
