@@ -180,10 +180,15 @@ class Telemetry:
         self.source_ok = Gauge("ballast_keeper_source_ok", "1 when the source was used", ["asset", "source"],
                                registry=self.registry)  # fmt: skip
 
-    def serve(self, port: int) -> None:
+    def serve(self, port: int, addr: str = "127.0.0.1"):
+        """Expose /metrics on addr:port; returns the server (call .shutdown() to stop it)."""
         from prometheus_client import start_http_server
 
-        start_http_server(port, registry=self.registry)
+        try:
+            server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        except OSError as exc:
+            raise BallastError(f"cannot serve metrics on {addr}:{port}: {exc.strerror or exc}") from None
+        return server
 
 
 # --- the keeper -----------------------------------------------------------------------------------
@@ -197,6 +202,7 @@ class TickResult:
     tx_hash: str | None = None
     refused: dict = field(default_factory=dict)  # asset label -> reason
     finished: bool = False  # a replay ran out of bars
+    warming: bool = False  # a candle source has not enough bars yet
 
 
 class Keeper:
@@ -210,6 +216,7 @@ class Keeper:
         self.clock = clock or LiveClock(settings.interval)
         self.telemetry = telemetry or Telemetry()
         self.stop = threading.Event()
+        self._warming = False
 
     # --- reads
 
@@ -300,7 +307,8 @@ class Keeper:
         candles = self._candles(asset)
         if candles is not None and len(candles) > 0:
             if len(candles) < self.settings.warmup_bars:
-                emit("warming_up", asset=asset.label, bars=len(candles), needed=self.settings.warmup_bars)
+                self._warming = True
+                emit("warming_up", logging.DEBUG, asset=asset.label, bars=len(candles))
                 return None
             sigma_series, depth_series = metrics.measure(candles, est)
             sigma, proxy = float(sigma_series[-1]), float(depth_series[-1])
@@ -331,6 +339,7 @@ class Keeper:
     # --- one round
 
     def tick(self) -> TickResult:
+        self._warming = False
         chain_now = int(self.rpc.block_timestamp())
         measured: dict[int, policy.Measured] = {}
         refused: dict[str, str] = {}
@@ -350,7 +359,7 @@ class Keeper:
                 measured[asset.asset_id] = m
                 times.append(agg.ts)
         if not measured:
-            return TickResult(False, refused=refused)
+            return TickResult(False, refused=refused, warming=self._warming)
         if self.clock.replay:
             observed_at = self.clock.map(min(times))
             if not self.clock.reach(observed_at, self.stop):
@@ -400,6 +409,8 @@ class Keeper:
             if result.finished:
                 emit("replay_finished")
                 break
+            if result.warming and self.clock.replay:
+                continue  # a replay skips through its warm-up bars without waiting
             if once:
                 if result.refused and not result.posted:
                     raise BallastError("; ".join(f"{k}: {v}" for k, v in result.refused.items()))
@@ -527,6 +538,7 @@ def command():
 @click.option(
     "--metrics-port", type=click.IntRange(1, 65535), default=None, help="Serve Prometheus metrics here."
 )
+@click.option("--metrics-addr", default="127.0.0.1", show_default=True, help="Address the metrics server binds.")
 @click.option(
     "--min-sources",
     default=1,
@@ -554,6 +566,13 @@ def command():
     show_default=True,
     type=click.IntRange(0, 36),
     help="Decimals of the loan token (prices and depth are posted in its raw units).",
+)
+@click.option(
+    "--warmup-bars",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Candle sources: bars the estimator needs before the first post (a replay skips through them).",
 )
 @click.option(
     "--speed",
@@ -588,8 +607,8 @@ def command():
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_urls, interval, once, dry_run,
-        metrics_port, min_sources, max_deviation, max_age, loan_decimals, speed, warp, stuck_after, max_failures,
-        log_level):  # fmt: skip
+        metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, warmup_bars, speed, warp,
+        stuck_after, max_failures, log_level):  # fmt: skip
     """Run the keeper loop (SIGINT/SIGTERM stop it after the current tick)."""
     configure(log_level)
     choice = resolve_network(network)
@@ -604,13 +623,16 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
     assets = parse_assets(asset_specs)
     attach_sources(assets, source_specs, rpc)
     settings = Settings(interval=interval, max_age=max_age, min_sources=min_sources, max_deviation=max_deviation,
-                        loan_decimals=loan_decimals)  # fmt: skip
-    replay = any(type(s).__name__ == "CsvReplaySource" for a in assets for s in a.sources)
-    clock = (ReplayClock(rpc, speed, choice.is_local if warp is None else warp) if replay
-             else LiveClock(interval))  # fmt: skip
+                        loan_decimals=loan_decimals, warmup_bars=warmup_bars)  # fmt: skip
+    replays = [s for a in assets for s in a.sources if type(s).__name__ == "CsvReplaySource"]
+    if replays:
+        period = replays[0].candles.period
+        clock = ReplayClock(rpc, speed, choice.is_local if warp is None else warp, period)
+    else:
+        clock = LiveClock(interval)
     sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after)
     keeper = Keeper(sender, oracle_address, assets, settings, clock)
     if metrics_port:
-        keeper.telemetry.serve(metrics_port)
+        keeper.telemetry.serve(metrics_port, metrics_addr)
     keeper.install_signal_handlers()
     sys.exit(keeper.run(once=once, max_failures=max_failures))

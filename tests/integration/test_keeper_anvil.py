@@ -429,3 +429,50 @@ def test_sigterm_stops_the_running_keeper_gracefully(chain, rpc_url, risk_oracle
     tail = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
     assert proc.returncode == 0
     assert "signal" in tail and tail[-1] == "keeper_stopped"
+
+
+def test_cli_replays_a_csv_hour_by_hour(tmp_path, rpc_url, risk_oracle, weth, pool):
+    path = tmp_path / "eth.csv"
+    _write_candles(path, [2_000.0 * (1 + 0.01 * ((i * 7) % 5 - 2)) for i in range(30)])
+    args = _base_args(rpc_url, risk_oracle, pool, weth)
+    args[args.index("--source") + 1] = f"csv:{path}"
+    code, lines = _cli([*args, "--speed", "0", "--warmup-bars", "24"])
+    assert code == 0, lines
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    posts = [e for e in events if e["event"] == "posted"]
+    assert len(posts) == 30 - 24 + 1 and events[-2]["event"] == "replay_finished"
+    times = [p["observed_at"] for p in posts]
+    assert all(b - a == 3_600 for a, b in itertools.pairwise(times))
+    assert risk_oracle.metrics(1)[3] == times[-1]
+    assert risk_oracle.metrics(1)[0] == round(posts[-1]["updates"][0]["price"])
+
+
+def test_prometheus_metrics_are_served(chain, rpc, keeper, risk_oracle, pool, weth):
+    import urllib.request
+
+    k = make_keeper(rpc, keeper, risk_oracle, [PoolSource(rpc, pool.address, weth.address)], weth)
+    port = free_port()
+    server = k.telemetry.serve(port)
+    try:
+        chain.mine()
+        assert k.tick().posted
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    finally:
+        server.shutdown()
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1]) for line in body.splitlines() if line and line[0] != "#"
+    }
+    assert values["ballast_keeper_posts_total"] == 1
+    assert values["ballast_keeper_last_post_timestamp"] > 1e9
+    assert values[f'ballast_keeper_price{{asset="{weth.address}"}}'] == pytest.approx(2_000.0)
+    assert values[f'ballast_keeper_sigma{{asset="{weth.address}"}}'] == pytest.approx(0.8)
+    assert values[f'ballast_keeper_source_ok{{asset="{weth.address}",source="pool:{pool.address}"}}'] == 1
+
+
+def test_metrics_port_in_use_is_one_line(rpc, keeper, risk_oracle, pool, weth):
+    k = make_keeper(rpc, keeper, risk_oracle, [PoolSource(rpc, pool.address, weth.address)], weth)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(BallastError, match="cannot serve metrics on 127.0.0.1:"):
+            k.telemetry.serve(busy.getsockname()[1])
