@@ -101,7 +101,7 @@ class RiskParams:
     h_min: int = 12 * WAD // 100  # haircut floor (calibrated, docs/BACKTEST.md: the volatility floor)
     h_max: int = 90 * WAD // 100  # haircut cap
     slip_k: int = WAD  # slippage multiplier k; slip_coef = 0.02 * k
-    ramp_per_hour: int = 5 * WAD // 100  # max tightening of the maintenance base per hour (calibrated)
+    ramp_per_hour: int = 2 * WAD // 100  # max tightening of the maintenance base per hour
     stale_after: int = 2 * HOUR  # metrics older than this are stale
     stale_sigma: int = 2 * WAD  # stressed sigma floor once stale
 
