@@ -269,18 +269,24 @@ class Keeper:
         if self.clock.replay:
             # replayed bars are judged against their own (mapped) time, not against the wall clock
             now = max((r.ts for _, r in readings if not isinstance(r, Exception)), default=now)
-        agg = combine(
-            readings, now, self.settings.max_age, self.settings.min_sources, self.settings.max_deviation
-        )
-        for h in agg.health:
-            self.telemetry.source_ok.labels(asset.label, h.source).set(1 if h.status == OK else 0)
-            if h.status != OK:
-                emit("source_unhealthy", logging.WARNING, asset=asset.label, source=h.source, status=h.status,
-                     detail=h.detail)  # fmt: skip
+        try:
+            agg = combine(readings, now, self.settings.max_age, self.settings.min_sources,
+                          self.settings.max_deviation)  # fmt: skip
+        except Refused as exc:
+            self._report(asset, exc.health)
+            raise
+        self._report(asset, agg.health)
         asset.last = agg
         asset.record(agg.ts, agg.price)
         del asset.ts[: -self.settings.history], asset.prices[: -self.settings.history]
         return agg
+
+    def _report(self, asset: Asset, health) -> None:
+        for h in health:
+            self.telemetry.source_ok.labels(asset.label, h.source).set(1 if h.status == OK else 0)
+            if h.status != OK:
+                emit("source_unhealthy", logging.WARNING, asset=asset.label, source=h.source, status=h.status,
+                     detail=h.detail)  # fmt: skip
 
     def _candles(self, asset: Asset):
         """The newest bars of the first source that keeps candles (CSV replay, exchange), or None."""
@@ -469,6 +475,32 @@ def build_source(spec: str, rpc: Rpc, collateral: str | None):
     raise BallastError(f"bad --source '{spec}' (expected csv:FILE, pool:ADDRESS or ccxt:EXCHANGE:SYMBOL)")
 
 
+def window(source, start: str | None, bars: int | None):
+    """Restrict a CSV replay to the bars from `start` (ISO date or unix seconds) on, at most `bars` of them."""
+    from datetime import datetime, timezone
+
+    from oracle.sources.csv import CsvReplaySource
+
+    candles = source.candles
+    first = 0
+    if start:
+        try:
+            ts = (
+                int(start)
+                if start.isdigit()
+                else int(datetime.fromisoformat(start).replace(tzinfo=timezone.utc).timestamp())
+            )
+        except ValueError:
+            raise BallastError(
+                f"bad --replay-start '{start}' (expected YYYY-MM-DD[THH:MM] or unix seconds)"
+            ) from None
+        first = int(np.searchsorted(candles.ts, ts))
+    last = len(candles) if bars is None else min(len(candles), first + bars)
+    if last - first < 1:
+        raise BallastError(f"{source.name}: no bars in the replay window")
+    return CsvReplaySource(candles[first:last], name=source.name)
+
+
 def attach_sources(assets: list[Asset], specs: tuple[str, ...], rpc: Rpc) -> None:
     by_label = {a.label.lower(): a for a in assets}
     for spec in specs:
@@ -538,7 +570,9 @@ def command():
 @click.option(
     "--metrics-port", type=click.IntRange(1, 65535), default=None, help="Serve Prometheus metrics here."
 )
-@click.option("--metrics-addr", default="127.0.0.1", show_default=True, help="Address the metrics server binds.")
+@click.option(
+    "--metrics-addr", default="127.0.0.1", show_default=True, help="Address the metrics server binds."
+)
 @click.option(
     "--min-sources",
     default=1,
@@ -566,6 +600,12 @@ def command():
     show_default=True,
     type=click.IntRange(0, 36),
     help="Decimals of the loan token (prices and depth are posted in its raw units).",
+)
+@click.option(
+    "--replay-start", default=None, help="CSV replay: first bar (YYYY-MM-DD[THH:MM] UTC or unix s)."
+)
+@click.option(
+    "--replay-bars", default=None, type=click.IntRange(min=1), help="CSV replay: at most this many bars."
 )
 @click.option(
     "--warmup-bars",
@@ -607,7 +647,7 @@ def command():
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_urls, interval, once, dry_run,
-        metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, warmup_bars, speed, warp,
+        metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, replay_start, replay_bars, warmup_bars, speed, warp,
         stuck_after, max_failures, log_level):  # fmt: skip
     """Run the keeper loop (SIGINT/SIGTERM stop it after the current tick)."""
     configure(log_level)
@@ -624,6 +664,11 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
     attach_sources(assets, source_specs, rpc)
     settings = Settings(interval=interval, max_age=max_age, min_sources=min_sources, max_deviation=max_deviation,
                         loan_decimals=loan_decimals, warmup_bars=warmup_bars)  # fmt: skip
+    for asset in assets:
+        asset.sources = [
+            window(s, replay_start, replay_bars) if type(s).__name__ == "CsvReplaySource" else s
+            for s in asset.sources
+        ]
     replays = [s for a in assets for s in a.sources if type(s).__name__ == "CsvReplaySource"]
     if replays:
         period = replays[0].candles.period

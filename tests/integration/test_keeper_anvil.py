@@ -476,3 +476,35 @@ def test_metrics_port_in_use_is_one_line(rpc, keeper, risk_oracle, pool, weth):
         busy.listen()
         with pytest.raises(BallastError, match="cannot serve metrics on 127.0.0.1:"):
             k.telemetry.serve(busy.getsockname()[1])
+
+
+def test_cli_repeated_fault_exits_non_zero_with_one_line(
+    chain, rpc_url, admin, guardian, risk_oracle, pool, weth
+):
+    risk_oracle.pause(sender=admin)
+    chain.mine()
+    code, lines = _cli(
+        [*_base_args(rpc_url, risk_oracle, pool, weth), "--interval", "0", "--max-failures", "2"]
+    )
+    events = [json.loads(line)["event"] for line in lines if line.startswith("{")]
+    errors = [line for line in lines if not line.startswith("{")]
+    assert code == 1 and events.count("tick_failed") == 2
+    assert errors == ["ballast: error: transaction would revert: oracle: paused"]
+
+
+def test_cli_refuses_when_sources_disagree(chain, project, rpc_url, admin, risk_oracle, pool, weth, usdc):
+    other_pool = project.ConstantProductPool.deploy(weth, usdc, sender=admin)
+    weth.mint(admin, 100 * WETH, sender=admin)
+    usdc.mint(admin, 250_000 * USDC, sender=admin)
+    weth.approve(other_pool, 100 * WETH, sender=admin)
+    usdc.approve(other_pool, 250_000 * USDC, sender=admin)
+    other_pool.add_liquidity(100 * WETH, 250_000 * USDC, sender=admin)  # 2,500: 25% away from 2,000
+    chain.mine()
+    args = [*_base_args(rpc_url, risk_oracle, pool, weth), "--source", f"pool:{other_pool.address}"]
+    code, lines = _cli([*args, "--min-sources", "2", "--once"])
+    errors = [line for line in lines if not line.startswith("{")]
+    assert code == 1 and len(errors) == 1
+    assert errors[0].startswith(f"ballast: error: {weth.address}: 0 of 2 sources agree, 2 required")
+    unhealthy = [json.loads(line) for line in lines if '"source_unhealthy"' in line]
+    assert {u["status"] for u in unhealthy} == {"outlier"}
+    assert risk_oracle.metrics(1) == (0, 0, 0, 0)
