@@ -289,10 +289,12 @@ class Keeper:
                      detail=h.detail)  # fmt: skip
 
     def _candles(self, asset: Asset):
-        """The newest bars of the first source that keeps candles (CSV replay, exchange), or None."""
+        """The newest bars of the first source that keeps candles (CSV replay, exchange) and was used in
+        this round (a silent or outlying exchange does not get to set sigma either), or None."""
+        used = {h.source for h in asset.last.health if h.status == OK} if asset.last else set()
         for source in asset.sources:
             history = getattr(source, "history", None)
-            if history is None:
+            if history is None or source.name not in used:
                 continue
             try:
                 candles = history()

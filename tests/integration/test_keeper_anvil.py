@@ -508,3 +508,66 @@ def test_cli_refuses_when_sources_disagree(chain, project, rpc_url, admin, risk_
     unhealthy = [json.loads(line) for line in lines if '"source_unhealthy"' in line]
     assert {u["status"] for u in unhealthy} == {"outlier"}
     assert risk_oracle.metrics(1) == (0, 0, 0, 0)
+
+
+def test_all_assets_go_out_in_one_transaction(
+    chain, project, rpc, admin, keeper, risk_oracle, pool, weth, usdc
+):
+    wbtc = project.MockPoolToken.deploy("Wrapped Bitcoin", "WBTC", 8, sender=admin)
+    risk_oracle.add_asset(wbtc, sender=admin)
+    btc_pool = project.ConstantProductPool.deploy(wbtc, usdc, sender=admin)
+    wbtc.mint(admin, 10 * 10**8, sender=admin)
+    usdc.mint(admin, 400_000 * USDC, sender=admin)
+    wbtc.approve(btc_pool, 10 * 10**8, sender=admin)
+    usdc.approve(btc_pool, 400_000 * USDC, sender=admin)
+    btc_pool.add_liquidity(10 * 10**8, 400_000 * USDC, sender=admin)  # 40,000 USDC per WBTC
+    assets = [
+        Asset(weth.address, 1, [PoolSource(rpc, pool.address, weth.address)]),
+        Asset(wbtc.address, 2, [PoolSource(rpc, btc_pool.address, wbtc.address)]),
+    ]
+    k = Keeper(Sender(keeper, rpc), risk_oracle.address, assets, Settings(interval=0, loan_decimals=6))
+    k.check_setup()
+    assert [a.collateral_decimals for a in assets] == [18, 8]  # read from the tokens
+    chain.mine()
+    result = k.tick()
+    receipt = chain.provider.get_receipt(result.tx_hash)
+    [event] = receipt.decode_logs(risk_oracle.MetricsPosted)
+    assert event.updates == 2 and [u["asset_id"] for u in result.updates] == [1, 2]
+    assert risk_oracle.metrics(1)[0] == 2_000 * USDC
+    assert risk_oracle.metrics(2)[0] == 40_000 * USDC * 10**18 // 10**8  # WAD price per raw satoshi
+    assert risk_oracle.metrics(1)[3] == risk_oracle.metrics(2)[3] == result.observed_at
+
+
+def test_asset_id_mismatch_fails_setup(rpc, keeper, risk_oracle, pool, weth):
+    asset = Asset(weth.address, 2, [PoolSource(rpc, pool.address, weth.address)])
+    k = Keeper(Sender(keeper, rpc), risk_oracle.address, [asset], Settings(interval=0, loan_decimals=6))
+    with pytest.raises(BallastError, match=f"asset {weth.address} has id 1 in the oracle, not 2"):
+        k.check_setup()
+
+
+def test_a_silent_exchange_is_reported_and_the_pool_carries_the_post(
+    chain, rpc, keeper, risk_oracle, pool, weth
+):
+    """The recorded exchange answers are from 2023: against the chain's clock the exchange is silent."""
+    from oracle.sources.exchange import ExchangeSource
+
+    fixtures = ROOT / "tests" / "fixtures" / "ccxt"
+
+    class RecordedBinance:  # ccxt's unified methods, answered from the recorded responses
+        id = "binance"
+
+        def fetch_ohlcv(self, symbol, timeframe="1h", since=None, limit=None, params=None):
+            return json.loads((fixtures / "binance_ETH-USDT_ohlcv_1h.json").read_text())
+
+        def fetch_order_book(self, symbol, limit=None, params=None):
+            return json.loads((fixtures / "binance_ETH-USDT_book.json").read_text())
+
+    exchange = ExchangeSource(RecordedBinance(), "ETH/USDT")
+    k = make_keeper(rpc, keeper, risk_oracle, [PoolSource(rpc, pool.address, weth.address), exchange], weth)
+    chain.mine()
+    result = k.tick()
+    assert result.posted
+    statuses = {h.source: h.status for h in k.assets[0].last.health}
+    assert statuses == {f"pool:{pool.address}": "ok", exchange.name: "silent"}
+    assert result.updates[0]["sigma"] == round(0.8 * model.WAD)  # the silent exchange's candles are not used
+    assert risk_oracle.metrics(1)[0] == 2_000 * USDC
