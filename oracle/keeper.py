@@ -4,16 +4,17 @@
         --asset WETH=1 --source WETH=pool:0xPool --source WETH=ccxt:binance:ETH/USDT --interval 60
 
 Every tick, for every asset: poll its sources and combine them (`oracle.aggregate`: median, outlier
-rejection, refusal below `--min-sources`); append the combined price to the asset's history and
-estimate sigma (`oracle.metrics.ewma_vol`, fast up / slow down); depth from the sources (pool
-reserves, order book) or, for candle replays, the volume proxy. Then read what the oracle holds,
+rejection, refusal below `--min-sources`); estimate sigma exactly as `ballast backtest` does
+(`oracle.metrics.measure` over the candles of a source that has them: CSV replay, exchange) or, with
+pool-only sources, the same fast-up/slow-down EWMA over the keeper's own price samples; depth from the
+sources (pool reserves, order book) or else the volume proxy. Then read what the oracle holds,
 `oracle.policy.plan` picks what is due (deviation / heartbeat) clipped to the guardrails, and all
 due assets go out in one `RiskOracle.post` through `oracle.chain.Sender`.
 
 A CSV replay maps candle time onto chain time: the first replayed bar is observed at the chain's time
 when the keeper starts, later bars at that time plus their distance from the first. On a local network
-the keeper moves the node's clock forward to each bar (`--warp`, default there), elsewhere it waits
-until the chain has caught up; `--speed` is how many simulated seconds pass per wall-clock second.
+the keeper moves the node's clock forward to each bar (`--warp`, default there) and `--speed` paces
+the replay (simulated seconds per wall second); elsewhere it waits until the chain has caught up.
 """
 
 from __future__ import annotations
@@ -116,8 +117,10 @@ class LiveClock:
 class ReplayClock:
     """Maps candle time onto chain time: observed_at = anchor + (bar_ts - first_bar_ts).
 
-    `warp` (local networks): mine an empty block at the mapped time so the post lands there.
-    Otherwise wait (in wall time, sped up by `speed`) until the chain has reached it."""
+    `warp` (local networks): mine an empty block at the mapped time so the post lands there; `speed`
+    paces the replay in wall time (`period / speed` seconds per bar, 0 = as fast as the node goes).
+    Without warp (a public testnet) chain time is real time: the keeper waits until the chain has
+    reached each bar's mapped time, so an hourly file posts once an hour whatever `speed` says."""
 
     replay = True
 
@@ -144,9 +147,10 @@ class ReplayClock:
             self.rpc.raw("evm_mine", [observed_at])
             return True
         while not stop.is_set():
-            if int(self.rpc.block_timestamp()) >= observed_at:
+            now = int(self.rpc.block_timestamp())
+            if now >= observed_at:
                 return True
-            stop.wait(min(5.0, max(0.2, (observed_at - now) / max(self.speed, 1.0))))
+            stop.wait(min(5.0, max(0.2, observed_at - now)))
         return False
 
     def wait(self, stop: threading.Event) -> None:
