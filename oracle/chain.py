@@ -386,7 +386,12 @@ class Sender:
         sent: list[str] = []
         for attempt in range(self.max_bumps + 1):
             if self.max_fee_cap is not None and fees.max_fee > self.max_fee_cap:
-                raise BallastError(f"{label} stuck at nonce {nonce}: fee cap {self.max_fee_cap} wei reached")
+                if attempt > 0:
+                    raise BallastError(
+                        f"{label} stuck at nonce {nonce}: the next fee bump would exceed the cap of "
+                        f"{self.max_fee_cap} wei per gas"
+                    )
+                fees = Fees(self.max_fee_cap, min(fees.priority, self.max_fee_cap))
             raw, tx_hash = self._sign(to, data, nonce, gas, fees)
             self._send_raw(raw)
             sent.append(tx_hash)

@@ -640,6 +640,12 @@ def command():
     help="Seconds before an unmined post is replaced with bumped fees (+12.5%).",
 )
 @click.option(
+    "--max-fee-gwei",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Never bid more than this max fee per gas; a post still stuck there is a fault.",
+)
+@click.option(
     "--max-failures",
     default=3,
     show_default=True,
@@ -654,7 +660,7 @@ def command():
 )
 def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_urls, interval, once, dry_run,
         metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, replay_start, replay_bars, warmup_bars, speed, warp,
-        stuck_after, max_failures, log_level):  # fmt: skip
+        stuck_after, max_fee_gwei, max_failures, log_level):  # fmt: skip
     """Run the keeper loop (SIGINT/SIGTERM stop it after the current tick)."""
     configure(log_level)
     choice = resolve_network(network)
@@ -681,7 +687,8 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
         clock = ReplayClock(rpc, speed, choice.is_local if warp is None else warp, period)
     else:
         clock = LiveClock(interval)
-    sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after)
+    fee_cap = None if max_fee_gwei is None else int(max_fee_gwei * 10**9)
+    sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after, max_fee_cap=fee_cap)
     keeper = Keeper(sender, oracle_address, assets, settings, clock)
     if metrics_port:
         keeper.telemetry.serve(metrics_port, metrics_addr)

@@ -571,3 +571,13 @@ def test_a_silent_exchange_is_reported_and_the_pool_carries_the_post(
     assert statuses == {f"pool:{pool.address}": "ok", exchange.name: "silent"}
     assert result.updates[0]["sigma"] == round(0.8 * model.WAD)  # the silent exchange's candles are not used
     assert risk_oracle.metrics(1)[0] == 2_000 * USDC
+
+
+def test_fee_cap_stops_the_bumping(rpc, keeper, risk_oracle, manual_mining):
+    current = Sender(keeper, rpc).current_fees()
+    sender = Sender(keeper, rpc, stuck_after=0.3, poll=0.05, max_fee_cap=current.max_fee + 1)
+    nonce = keeper.nonce
+    with pytest.raises(BallastError, match=f"stuck at nonce {nonce}: the next fee bump would exceed the cap"):
+        sender.submit(risk_oracle.address, _post_data(rpc))
+    waiting = sender.waiting_tx(nonce)
+    assert int(waiting["maxFeePerGas"], 16) <= current.max_fee + 1  # the one sent respected the cap
