@@ -109,3 +109,11 @@ def test_bench_backtest_writes_json(fixture_csv, tmp_path):
 def test_bench_backtest_missing_data(tmp_path):
     res = run("bench", "backtest", "--data", str(tmp_path))
     assert res.exit_code == 1 and res.stderr.startswith("ballast: error: candle files")
+
+
+def test_progress_bar_path_gives_the_same_result(fixture_csv):
+    from oracle.backtest import backtest_file
+
+    quiet, _ = backtest_file(str(fixture_csv), 6.0)
+    shown, _ = backtest_file(str(fixture_csv), 6.0, show_progress=True)
+    assert quiet["dynamic"] == shown["dynamic"] and 0 < shown["seconds"] < 5
