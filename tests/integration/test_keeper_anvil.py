@@ -10,6 +10,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -581,3 +582,37 @@ def test_fee_cap_stops_the_bumping(rpc, keeper, risk_oracle, manual_mining):
         sender.submit(risk_oracle.address, _post_data(rpc))
     waiting = sender.waiting_tx(nonce)
     assert int(waiting["maxFeePerGas"], 16) <= current.max_fee + 1  # the one sent respected the cap
+
+
+def test_revert_on_chain_is_one_error_line(rpc, accounts, admin, keeper, risk_oracle, manual_mining):
+    """Two keepers post the same observation time into one block: both simulate fine, the second to be
+    mined reverts ("observation not newer") and its sender says so in one line."""
+    second_keeper = accounts[8]
+    risk_oracle.set_keeper(second_keeper, True, sender=admin)
+    rpc.raw("evm_mine", [])
+    data = _post_data(rpc)
+    outcomes: dict[str, object] = {}
+
+    def post(name, account):
+        try:
+            outcomes[name] = Sender(account, rpc, stuck_after=20, poll=0.05).submit(
+                risk_oracle.address, data, "post"
+            )
+        except BallastError as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=post, args=(n, a)) for n, a in (("a", keeper), ("b", second_keeper))]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline
+        and sum(len(v) for v in rpc.raw("txpool_content", [])["pending"].values()) < 2
+    ):
+        time.sleep(0.05)
+    rpc.raw("evm_mine", [])
+    for t in threads:
+        t.join()
+    errors = [v for v in outcomes.values() if isinstance(v, BallastError)]
+    assert len(outcomes) == 2 and len(errors) == 1
+    assert re.fullmatch(r"post reverted on-chain: 0x[0-9a-f]{64}", errors[0].format_message())
