@@ -345,6 +345,14 @@ class Sender:
         except TransactionNotFound:
             return None
 
+    def _mined(self, sent: list[str]) -> tuple[str, dict] | None:
+        """(hash, receipt) of whichever of `sent` (same nonce) was mined, newest first."""
+        for h in reversed(sent):
+            receipt = self._receipt(h)
+            if receipt is not None:
+                return h, receipt
+        return None
+
     # --- the whole thing
 
     def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
@@ -407,33 +415,15 @@ class Sender:
             )
             deadline = time.monotonic() + self.stuck_after
             while time.monotonic() < deadline:
-                for h in reversed(sent):
-                    receipt = self._receipt(h)
-                    if receipt is not None:
-                        return self._finish(
-                            label,
-                            receipt,
-                            h,
-                            nonce,
-                            gas_estimate,
-                            fees,
-                            replaced + [x for x in sent if x != h],
-                        )
-                if self.nonces()[0] > nonce:
-                    # mined meanwhile: by one of ours (look again, the receipt may have just landed)
-                    for h in reversed(sent):
-                        receipt = self._receipt(h)
-                        if receipt is not None:
-                            return self._finish(
-                                label,
-                                receipt,
-                                h,
-                                nonce,
-                                gas_estimate,
-                                fees,
-                                replaced + [x for x in sent if x != h],
-                            )
-                    raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
+                found = self._mined(sent)
+                if found is None and self.nonces()[0] > nonce:
+                    found = self._mined(sent)  # the receipt may have landed between the two reads
+                    if found is None:
+                        raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
+                if found is not None:
+                    h, receipt = found
+                    others = replaced + [x for x in sent if x != h]
+                    return self._finish(label, receipt, h, nonce, gas_estimate, fees, others)
                 time.sleep(self.poll)
             emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)
             fees = fees.bumped().at_least(self.current_fees())
