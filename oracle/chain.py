@@ -392,6 +392,7 @@ class Sender:
             return SendResult(None, nonce, gas_estimate, fees, replaced, dry_run=True)
 
         sent: list[str] = []
+        fees_of: dict[str, Fees] = {}
         for attempt in range(self.max_bumps + 1):
             if self.max_fee_cap is not None and fees.max_fee > self.max_fee_cap:
                 if attempt > 0:
@@ -403,6 +404,7 @@ class Sender:
             raw, tx_hash = self._sign(to, data, nonce, gas, fees)
             self._send_raw(raw)
             sent.append(tx_hash)
+            fees_of[tx_hash] = fees
             emit(
                 "tx_sent",
                 label=label,
@@ -423,7 +425,7 @@ class Sender:
                 if found is not None:
                     h, receipt = found
                     others = replaced + [x for x in sent if x != h]
-                    return self._finish(label, receipt, h, nonce, gas_estimate, fees, others)
+                    return self._finish(label, receipt, h, nonce, gas_estimate, fees_of[h], others)
                 time.sleep(self.poll)
             emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)
             fees = fees.bumped().at_least(self.current_fees())
