@@ -100,6 +100,13 @@ def test_unknown_asset_reverts(oracle, asset, post, asset_id):
         post([(asset_id, PRICE, DEPTH, SIGMA)])
 
 
+def test_word_with_bits_above_the_asset_id_reverts(oracle, asset, keeper, chain):
+    ts = chain.pending_timestamp
+    word = (1 << 232) | model.pack_update(asset, PRICE, DEPTH, SIGMA)
+    with ape.reverts("oracle: unknown asset"):
+        oracle.post(ts, ts + 60, [word], sender=keeper)
+
+
 def test_same_observation_time_reverts(oracle, posted, asset, post):
     with ape.reverts("oracle: observation not newer"):
         post([(asset, PRICE, DEPTH, SIGMA)], observed_at=posted)
