@@ -87,13 +87,28 @@ def resolve_network(choice: str) -> NetworkChoice:
         configured = getattr(settings, "uri", None) or getattr(settings, "host", None)
         if configured and configured != "auto":
             uri = str(configured)
-        elif local:
+        elif not local:
+            uri = _configured_uri(provider.name, eco_name, net_name)
+        else:
             try:
                 uri = provider.uri  # the plugin's default local endpoint; never a public RPC list
             except ApeException:
                 uri = None
     chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
     return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
+
+
+def _configured_uri(provider_name: str, ecosystem: str, network: str) -> str | None:
+    """`<provider>: <ecosystem>: <network>: uri` from ape-config.yaml, without touching the network (ape's
+    own `provider.uri` would fall back to probing public RPC lists)."""
+    from ape import networks
+
+    try:
+        config = networks.config_manager.get_config(provider_name).model_dump(by_alias=True)
+    except (AttributeError, ValueError):
+        return None
+    uri = (config.get(ecosystem) or {}).get(network, {}).get("uri")
+    return str(uri) if uri else None
 
 
 def load_account(alias: str, network: NetworkChoice):

@@ -59,9 +59,30 @@ def test_resolve_local_network():
     assert str(LOCAL) == "ethereum:local:foundry"
 
 
-def test_resolve_public_network_knows_its_chain_id():
+def test_resolve_public_network_knows_its_chain_id_and_configured_uri():
     sepolia = resolve_network("ethereum:sepolia:node")
     assert sepolia.chain_id == 11_155_111 and not sepolia.is_local
+    assert sepolia.default_uri == "http://127.0.0.1:8555"  # node: ethereum: sepolia: uri in ape-config.yaml
+
+
+def test_public_network_without_configured_uri_has_none():
+    mainnet = resolve_network("ethereum:mainnet")
+    assert mainnet.chain_id == 1 and mainnet.default_uri is None  # never a public RPC list
+
+
+def test_cli_asks_for_rpc_when_the_network_has_none():
+    from click.testing import CliRunner
+
+    from oracle.cli import main
+
+    args = ["keeper", "run", "--network", "ethereum:mainnet", "--account", "x", "--oracle", "0x" + "11" * 20,
+            "--asset", "WETH=1", "--source", "pool:0x" + "22" * 20]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "ballast: error: no RPC URL known for network 'ethereum:mainnet': pass --rpc URL"
+    )
 
 
 def test_resolve_network_with_a_uri_as_provider():
