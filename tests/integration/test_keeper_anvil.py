@@ -34,6 +34,11 @@ WETH, USDC = 10**18, 10**6
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _actors_first(admin, keeper, guardian, other, rpc_url):
+    """Session actors exist before the module's deployments (ape isolates per scope, in order)."""
+
+
 # --- fixtures -------------------------------------------------------------------------------------
 
 

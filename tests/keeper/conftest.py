@@ -66,6 +66,11 @@ def rpc_url(chain):
     return chain.provider.uri
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_first(admin, keeper, guardian, attacker, other, rpc_url):
+    """Session fixtures exist before any test snapshots the chain (ape isolates per scope, in order)."""
+
+
 @pytest.fixture(scope="module")
 def weth(project, admin):
     return project.MockPoolToken.deploy("Wrapped Ether", "WETH", 18, sender=admin)

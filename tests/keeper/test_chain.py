@@ -22,11 +22,6 @@ def dead_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"  # closed as soon as we leave: nobody listens
 
 
-@pytest.fixture
-def rpc_url(chain):
-    return chain.provider.uri
-
-
 @pytest.fixture(scope="module")
 def risk_oracle(project, admin, guardian, keeper):
     oracle = project.RiskOracle.deploy(guardian, sender=admin)

@@ -16,6 +16,11 @@ def pool(create_pool, weth, usdc):
     return create_pool(weth, usdc, 100 * WETH, 200_000 * USDC)  # 2,000 USDC per WETH
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _deployed_first(admin, attacker, pool):
+    """Module deployments happen before the first test (ape isolates per scope, in order)."""
+
+
 @pytest.fixture
 def rpc(rpc_url):
     return Rpc([rpc_url])
