@@ -56,8 +56,9 @@ def predict_post(slots, observed_at, now, updates, g):
         if depth > model.max_depth_allowed(s.depth, dt, g):
             return "oracle: depth rises too fast", None, None
         if model.is_loosening_beyond_threshold(s.sigma, sigma, s.depth, depth, g):
-            slots[aid] = replace(s, price=price, observed_at=observed_at,
-                                 pending=(sigma, depth, now + g.challenge_window))
+            slots[aid] = replace(
+                s, price=price, observed_at=observed_at, pending=(sigma, depth, now + g.challenge_window)
+            )
             queued.append(aid)
         else:
             slots[aid] = Slot(price, sigma, depth, observed_at)
@@ -76,9 +77,13 @@ def predict_apply(slots, aid, now):
 
 guard_s = st.builds(
     model.GuardParams,
-    sigma_fall_per_hour=st.one_of(st.sampled_from([10**15, 5 * WAD // 100, WAD // 2]), st.integers(10**15, WAD // 2)),
+    sigma_fall_per_hour=st.one_of(
+        st.sampled_from([10**15, 5 * WAD // 100, WAD // 2]), st.integers(10**15, WAD // 2)
+    ),
     depth_rise_per_hour=st.one_of(st.sampled_from([10**15, 5 * WAD // 100, WAD]), st.integers(10**15, WAD)),
-    loosen_threshold=st.one_of(st.sampled_from([10**16, 20 * WAD // 100, WAD // 2]), st.integers(10**16, WAD // 2)),
+    loosen_threshold=st.one_of(
+        st.sampled_from([10**16, 20 * WAD // 100, WAD // 2]), st.integers(10**16, WAD // 2)
+    ),
     challenge_window=st.one_of(st.sampled_from([300, HOUR]), st.integers(300, 7 * 86_400)),
 )
 dt_s = st.one_of(st.sampled_from([0, 1, 59, HOUR, 4 * HOUR, 5 * HOUR, 30 * HOUR]), st.integers(0, 40 * HOUR))
@@ -107,13 +112,16 @@ def depth_draw(s, dt, g):
     hi = min(model.max_depth_allowed(s.depth, dt, g), model.MAX_DEPTH)
     th = s.depth * (WAD + g.loosen_threshold) // WAD
     near = [x for x in (hi, th, th + 1, s.depth, max(1, s.depth - 1)) if 1 <= x <= hi]
-    return st.one_of(st.sampled_from(near), st.integers(1, hi), st.sampled_from(near), st.integers(1, hi),
-                     st.just(hi + 1))
+    return st.one_of(
+        st.sampled_from(near), st.integers(1, hi), st.sampled_from(near), st.integers(1, hi), st.just(hi + 1)
+    )
 
 
 def draw_post(data, slots, observed_at, g):
     """Update words for one post: valid words around the bounds, with at most one planted fault."""
-    ids = data.draw(st.lists(st.integers(1, N_ASSETS), min_size=1, max_size=N_ASSETS, unique=True), label="ids")
+    ids = data.draw(
+        st.lists(st.integers(1, N_ASSETS), min_size=1, max_size=N_ASSETS, unique=True), label="ids"
+    )
     words = []
     for aid in ids:
         s = slots[aid]
@@ -157,8 +165,9 @@ def assert_rejects(chain, contract_method, args, sender, msg):
     rejected update changed nothing."""
     data = contract_method.encode_input(*args)
     try:
-        chain.provider.web3.eth.call({"from": sender.address, "to": contract_method.contract.address,
-                                      "data": data}, "pending")
+        chain.provider.web3.eth.call(
+            {"from": sender.address, "to": contract_method.contract.address, "data": data}, "pending"
+        )
     except ContractLogicError as err:
         assert str(err.message) == f"execution reverted: {msg}"
     else:
@@ -183,15 +192,20 @@ def test_contract_matches_model(setup, chain, g, data):
 
 
 def _run(oracle, admin, keeper, chain, g, data):
-    oracle.set_guard_params(g.sigma_fall_per_hour, g.depth_rise_per_hour, g.loosen_threshold,
-                            g.challenge_window, sender=admin)
+    oracle.set_guard_params(
+        g.sigma_fall_per_hour, g.depth_rise_per_hour, g.loosen_threshold, g.challenge_window, sender=admin
+    )
     now = chain.blocks.head.timestamp
     last_at = now + 1  # observation times are drawn forward from here
     slots = {aid: Slot() for aid in range(1, N_ASSETS + 1)}
     for step in range(data.draw(st.integers(2, 4), label="steps")):
         first = step == 0
         waiting = [a for a in slots if slots[a].pending]
-        kind = "post" if first or not waiting else data.draw(st.sampled_from(["post", "apply", "apply"]), label="kind")
+        kind = (
+            "post"
+            if first or not waiting
+            else data.draw(st.sampled_from(["post", "apply", "apply"]), label="kind")
+        )
         if kind == "apply":
             aid = data.draw(st.sampled_from(waiting), label="apply asset")
             eta = slots[aid].pending[2]
@@ -208,14 +222,23 @@ def _run(oracle, admin, keeper, chain, g, data):
         else:
             # enough observation time for a fall beyond the loosen threshold to be within the fall bound
             loosen_dt = model.ceil_div(g.loosen_threshold * HOUR, g.sigma_fall_per_hour)
-            dt = 0 if first else data.draw(st.one_of(dt_s, st.integers(loosen_dt, loosen_dt + 2 * HOUR)), label="dt")
+            dt = (
+                0
+                if first
+                else data.draw(st.one_of(dt_s, st.integers(loosen_dt, loosen_dt + 2 * HOUR)), label="dt")
+            )
             observed_at = last_at + dt
             now = max(now + 1, observed_at + data.draw(st.integers(0, 600), label="lag"))
             if first:  # every asset gets a valid first post, so later steps meet the rate bounds
-                updates = [model.pack_update(aid, 2_000 * WAD,
-                                             data.draw(st.integers(1, 10**15), label="first depth"),
-                                             data.draw(st.integers(MIN_SIGMA, MAX_SIGMA), label="first sigma"))
-                           for aid in slots]
+                updates = [
+                    model.pack_update(
+                        aid,
+                        2_000 * WAD,
+                        data.draw(st.integers(1, 10**15), label="first depth"),
+                        data.draw(st.integers(MIN_SIGMA, MAX_SIGMA), label="first sigma"),
+                    )
+                    for aid in slots
+                ]
             else:
                 updates = draw_post(data, slots, observed_at, g)
             chain.pending_timestamp = now
@@ -225,9 +248,47 @@ def _run(oracle, admin, keeper, chain, g, data):
             else:
                 tx = oracle.post(observed_at, now, updates, sender=keeper)
                 logs = tx.decode_logs(oracle.UpdateQueued)
-                assert [(x.asset_id, x.sigma, x.depth, x.eta) for x in logs] == [(a, *new[a].pending) for a in queued]
+                assert [(x.asset_id, x.sigma, x.depth, x.eta) for x in logs] == [
+                    (a, *new[a].pending) for a in queued
+                ]
                 slots = new
                 last_at = observed_at
                 check_storage(oracle, slots)
             if not first:
                 event(msg or ("queued" if queued else "posted"))
+
+
+CLIP_EXAMPLES = int(os.environ.get("BALLAST_ORACLE_CLIP_EXAMPLES", "40"))
+raw_sigma_s = st.one_of(
+    st.sampled_from([0, 1, MIN_SIGMA - 1, MAX_SIGMA + 1, 10**30]), st.integers(0, 30 * WAD)
+)
+raw_depth_s = st.one_of(st.sampled_from([0, 1, model.MAX_DEPTH + 1]), st.integers(0, 10**16))
+
+
+@settings(max_examples=CLIP_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    g=guard_s,
+    first=st.tuples(raw_sigma_s, raw_depth_s),
+    steps=st.lists(st.tuples(st.integers(1, 30 * HOUR), raw_sigma_s, raw_depth_s), min_size=1, max_size=3),
+)
+def test_clipped_updates_always_apply(setup, chain, g, first, steps):
+    """What the keeper posts (`model.clip_update` of any raw estimate) is accepted and applied at once:
+    no revert, nothing queued, stored exactly."""
+    oracle, admin, keeper = setup
+    snap = chain.snapshot()
+    try:
+        oracle.set_guard_params(
+            g.sigma_fall_per_hour, g.depth_rise_per_hour, g.loosen_threshold, g.challenge_window, sender=admin
+        )
+        at = chain.blocks.head.timestamp + 1
+        sigma, depth = model.clip_update(0, 0, 0, *first, g, first=True)
+        for i, (dt, raw_sigma, raw_depth) in enumerate([(0, None, None), *steps]):
+            if i:
+                sigma, depth = model.clip_update(sigma, depth, dt, raw_sigma, raw_depth, g)
+            at += dt
+            chain.pending_timestamp = at
+            tx = oracle.post(at, at, [model.pack_update(1, 2_000 * WAD, depth, sigma)], sender=keeper)
+            assert tx.decode_logs(oracle.UpdateQueued) == []
+            assert oracle.metrics(1) == (2_000 * WAD, sigma, depth, at)
+    finally:
+        chain.restore(snap)

@@ -50,7 +50,7 @@ def test_apply_while_paused_reverts(oracle, queued, asset, other, guardian, admi
 
 
 def test_applied_values_bound_the_next_post(oracle, queued, asset, post, other, chain):
-    at, eta, sigma, depth = queued
+    at, eta, sigma, _ = queued
     chain.pending_timestamp = eta
     oracle.apply_pending(asset, sender=other)
     # the next post one second later cannot fall from the applied sigma

@@ -15,8 +15,9 @@ def test_set_guard_params(oracle, admin):
     tx = oracle.set_guard_params(*new, sender=admin)
     assert oracle.guard_params() == new
     logs = tx.decode_logs(oracle.GuardParamsSet)
-    assert [(x.sigma_fall_per_hour, x.depth_rise_per_hour, x.loosen_threshold, x.challenge_window)
-            for x in logs] == [new]
+    assert [
+        (x.sigma_fall_per_hour, x.depth_rise_per_hour, x.loosen_threshold, x.challenge_window) for x in logs
+    ] == [new]
 
 
 @pytest.mark.parametrize("bounds", [LOW, HIGH], ids=["min", "max"])

@@ -19,7 +19,9 @@ def test_upheld_returns_the_bond_to_the_challenger(oracle, queued, asset, lender
     assert oracle.balance == 0
     assert oracle.challenge_of(asset) == (ZERO, 0)
     logs = tx.decode_logs(oracle.ChallengeSettled)
-    assert [(x.asset_id, x.challenger, x.upheld, x.bond) for x in logs] == [(asset, lender.address, True, BOND)]
+    assert [(x.asset_id, x.challenger, x.upheld, x.bond) for x in logs] == [
+        (asset, lender.address, True, BOND)
+    ]
 
 
 def test_rejected_sends_the_bond_to_the_owner(oracle, queued, asset, attacker, admin):

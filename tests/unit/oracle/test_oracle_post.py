@@ -366,8 +366,9 @@ def test_old_guard_params_no_longer_apply(oracle, posted, asset, post, admin, ch
         post([(asset, PRICE, DEPTH, SIGMA * 95 // 100)], observed_at=at)  # old bound, now too fast
 
 
-def test_keeper_added_after_param_change_and_pause_sees_them(oracle, posted, asset, post, admin, guardian,
-                                                              other, chain):
+def test_keeper_added_after_param_change_and_pause_sees_them(
+    oracle, posted, asset, post, admin, guardian, other, chain
+):
     oracle.set_guard_params(10 * WAD // 100, G.depth_rise_per_hour, G.loosen_threshold, HOUR, sender=admin)
     oracle.pause(sender=guardian)
     oracle.set_keeper(other, True, sender=admin)

@@ -13,8 +13,12 @@ def test_deploy_sets_owner_guardian_and_defaults(oracle, admin, guardian, chain)
     assert oracle.owner() == admin.address
     assert oracle.pending_owner() == ZERO
     assert oracle.guardian() == guardian.address
-    assert oracle.guard_params() == (g.sigma_fall_per_hour, g.depth_rise_per_hour, g.loosen_threshold,
-                                     g.challenge_window)
+    assert oracle.guard_params() == (
+        g.sigma_fall_per_hour,
+        g.depth_rise_per_hour,
+        g.loosen_threshold,
+        g.challenge_window,
+    )
     assert oracle.challenge_bond() == WAD // 10
     assert not oracle.paused()
     assert oracle.num_assets() == 0

@@ -72,8 +72,9 @@ def test_challenge_allowed_while_paused(oracle, queued, asset, guardian):
     assert oracle.pending(asset) == (0, 0, 0)
 
 
-def test_second_bonded_challenge_waits_for_settlement(oracle, queued, asset, post, lender, attacker,
-                                                      guardian, admin, chain):
+def test_second_bonded_challenge_waits_for_settlement(
+    oracle, queued, asset, post, lender, attacker, guardian, admin, chain
+):
     oracle.challenge(asset, sender=lender, value=BOND)
     # queue another loosening: 6 hours later a 30% fall from the stored sigma
     at = queued[0] + 6 * HOUR
@@ -86,8 +87,9 @@ def test_second_bonded_challenge_waits_for_settlement(oracle, queued, asset, pos
     assert oracle.challenge_of(asset) == (attacker.address, BOND)
 
 
-def test_guardian_can_challenge_while_a_bonded_challenge_is_unsettled(oracle, queued, asset, post, lender,
-                                                                       guardian, chain):
+def test_guardian_can_challenge_while_a_bonded_challenge_is_unsettled(
+    oracle, queued, asset, post, lender, guardian, chain
+):
     oracle.challenge(asset, sender=lender, value=BOND)
     at = queued[0] + 6 * HOUR
     chain.pending_timestamp = at
