@@ -168,13 +168,13 @@ def test_nothing_due_without_a_newer_observation(chain, rpc, keeper, risk_oracle
     assert keeper.nonce == nonce
 
 
-def _write_candles(path: Path, closes: list[float], start: int = 1_600_000_000) -> None:
+def _write_candles(path: Path, closes: list[float], start: int = 1_600_000_000, step: int = 3_600) -> None:
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["unix", "date", "symbol", "open", "high", "low", "close", "Volume ETH", "Volume USDT"])
         prev = closes[0]
         for i, c in enumerate(closes):
-            ts = start + i * 3_600
+            ts = start + i * step
             w.writerow([ts, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)), "ETH/USDT", prev,
                         max(prev, c) * 1.001, min(prev, c) * 0.999, c, 1_000, 1_000 * c])  # fmt: skip
             prev = c
@@ -621,3 +621,54 @@ def test_revert_on_chain_is_one_error_line(rpc, accounts, admin, keeper, risk_or
     errors = [v for v in outcomes.values() if isinstance(v, BallastError)]
     assert len(outcomes) == 2 and len(errors) == 1
     assert re.fullmatch(r"post reverted on-chain: 0x[0-9a-f]{64}", errors[0].format_message())
+
+
+def test_replay_without_warp_waits_for_chain_time(tmp_path, project, keeper, admin):
+    """On a node that makes its own blocks (a testnet; here anvil --block-time 1) the replay does not move
+    the clock: each bar is posted once the chain has reached its mapped time."""
+    proc, url = start_anvil("--block-time", "1")
+    try:
+        rpc = Rpc([url])
+        w3 = Web3(Web3.HTTPProvider(url))
+        ct = project.RiskOracle.contract_type
+        abi = [item.model_dump(by_alias=True, mode="json") for item in ct.abi]
+        deploy = w3.eth.contract(abi=abi, bytecode=ct.deployment_bytecode.bytecode)
+        owner = Sender(admin, rpc)
+        raw = _signed_deploy(admin, w3, deploy.constructor(admin.address).data_in_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw), timeout=10)
+        oracle = w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+        owner.submit(oracle.address, bytes.fromhex(oracle.encode_abi("add_asset", [admin.address])[2:]))
+        owner.submit(
+            oracle.address, bytes.fromhex(oracle.encode_abi("set_keeper", [keeper.address, True])[2:])
+        )
+
+        path = tmp_path / "seconds.csv"
+        closes = [2_000.0 * (1.03 if i % 2 else 1.0) for i in range(27)]  # 3% moves: every bar is due
+        _write_candles(path, closes, step=1)  # one-second bars
+        source = CsvReplaySource.from_path(path)
+        clock = ReplayClock(rpc, speed=1, warp=False, period=source.candles.period)
+        k = Keeper(Sender(keeper, rpc), oracle.address, [Asset(admin.address, 1, [source])],
+                   Settings(interval=0, loan_decimals=6), clock)  # fmt: skip
+        started = time.monotonic()
+        observed = []
+        while not (result := k.tick()).finished:
+            if result.posted:
+                observed.append(result.observed_at)
+                block = w3.eth.get_transaction_receipt(result.tx_hash)["blockNumber"]
+                assert w3.eth.get_block(block)["timestamp"] >= result.observed_at
+        assert len(observed) == 27 - 24 + 1
+        assert all(b - a == 1 for a, b in itertools.pairwise(observed))
+        assert time.monotonic() - started >= len(observed) - 1  # real chain seconds passed, none were warped
+    finally:
+        stop_process(proc)
+
+
+def _signed_deploy(account, w3, data: str) -> bytes:
+    from ape import networks
+
+    fees = Fees(10 * 10**9, 10**9)
+    txn = networks.ethereum.create_transaction(
+        chainId=w3.eth.chain_id, nonce=w3.eth.get_transaction_count(account.address), data=data,
+        gas=3_000_000, maxFeePerGas=fees.max_fee, maxPriorityFeePerGas=fees.priority, value=0, type=2,
+    )  # fmt: skip
+    return account.sign_transaction(txn).serialize_transaction()
