@@ -1,0 +1,108 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title Ballast market factory
+@notice Deploys isolated markets from one blueprint of `Market.vy` with
+        validated parameters and keeps the registry of markets.
+@custom:security Parameters are checked here with the same bounds as the
+        market's constructor (`modules/market_params.vy`); the collateral must
+        be the oracle's asset `asset_id`. One market per (loan, collateral) pair.
+"""
+
+from snekmate.auth import ownable
+from snekmate.auth import ownable_2step
+
+from .modules import market_params
+
+initializes: ownable
+initializes: ownable_2step[ownable := ownable]
+
+exports: (
+    ownable_2step.owner,
+    ownable_2step.pending_owner,
+    ownable_2step.transfer_ownership,
+    ownable_2step.accept_ownership,
+    ownable_2step.renounce_ownership,
+)
+
+
+interface RiskOracleAssets:
+    def asset_of(asset_id: uint256) -> address: view
+
+
+# @dev Blueprint of Market.vy (ERC-5202).
+MARKET_BLUEPRINT: public(immutable(address))
+# @dev The risk oracle every market reads.
+ORACLE: public(immutable(address))
+
+# @dev Markets by 0-based index.
+markets: public(HashMap[uint256, address])
+# @dev Number of markets.
+num_markets: public(uint256)
+# @dev Market of a (loan, collateral) pair (zero when none).
+market_for: public(HashMap[address, HashMap[address, address]])
+
+
+event MarketCreated:
+    market: indexed(address)
+    loan_token: indexed(address)
+    collateral_token: indexed(address)
+    asset_id: uint256
+    index: uint256
+
+
+@deploy
+def __init__(market_blueprint: address, oracle: address):
+    """
+    @notice Set the blueprint and the oracle; the deployer owns the factory.
+    @param market_blueprint Address of the Market blueprint.
+    @param oracle The RiskOracle.
+    """
+    assert market_blueprint != empty(address), "factory: zero address"
+    assert oracle != empty(address), "factory: zero address"
+    ownable.__init__()
+    ownable_2step.__init__()
+    MARKET_BLUEPRINT = market_blueprint
+    ORACLE = oracle
+
+
+@external
+def create_market(
+    loan_token: address,
+    collateral_token: address,
+    asset_id: uint256,
+    risk: market_params.RiskParams,
+    rates: market_params.RateParams,
+    name: String[64],
+    symbol: String[32],
+) -> address:
+    """
+    @notice Deploy a market (owner). The factory's owner owns the market.
+    @param loan_token The token lent and borrowed.
+    @param collateral_token The collateral; must be the oracle's asset `asset_id`.
+    @param asset_id The collateral's id in the oracle.
+    @param risk Risk parameters (bounded).
+    @param rates Rate parameters (bounded).
+    @param name Share token name.
+    @param symbol Share token symbol.
+    @return The new market.
+    """
+    ownable._check_owner()
+    assert loan_token != empty(address), "factory: zero address"
+    assert collateral_token != empty(address), "factory: zero address"
+    assert loan_token != collateral_token, "factory: same token"
+    assert self.market_for[loan_token][collateral_token] == empty(address), "factory: market exists"
+    assert staticcall RiskOracleAssets(ORACLE).asset_of(asset_id) == collateral_token, "factory: asset mismatch"
+    market_params.validate_risk(risk)
+    market_params.validate_rates(rates)
+    market: address = create_from_blueprint(
+        MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, risk, rates, name, symbol,
+    )
+    index: uint256 = self.num_markets
+    self.markets[index] = market
+    self.num_markets = index + 1
+    self.market_for[loan_token][collateral_token] = market
+    log MarketCreated(
+        market=market, loan_token=loan_token, collateral_token=collateral_token, asset_id=asset_id, index=index,
+    )
+    return market
