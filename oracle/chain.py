@@ -1,0 +1,449 @@
+"""Transactions for the keeper: ape accounts sign, raw JSON-RPC sends, with failover.
+
+Ape owns the keys (keystore accounts unlocked from the environment, or ape's test accounts on a local
+network); this module owns everything between a signed transaction and its receipt:
+
+- `Rpc`: several RPC URLs in order; a call that cannot connect moves on to the next URL (and stays
+  there); when every URL is down the caller gets one `BallastError` line.
+- `Sender.submit(to, data)`: nonce from the node (`pending`), EIP-1559 fees from the latest base fee,
+  a simulation first (a revert never costs gas and its reason ends in one error line), then send and
+  wait; a transaction not mined within `stuck_after` seconds is replaced with the same nonce and fees
+  bumped by at least 12.5% (nodes demand >= 10%), up to `max_bumps` times.
+- After a restart, a transaction of ours still waiting in the node's pool (pending nonce > mined nonce)
+  is replaced by the next submission at its nonce with fees above its own, instead of queueing behind it.
+- Dry run: build, sign-free simulate (eth_call) and estimate; nothing is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound
+
+from oracle.cli import BallastError
+from oracle.logs import emit
+
+PASSPHRASE_ENV = "BALLAST_PASSPHRASE"
+FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # +12.5% per replacement (nodes require >= 10%)
+GAS_MARGIN_NUM, GAS_MARGIN_DEN = 12, 10  # gas limit = estimate * 1.2
+DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
+CONNECTION_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+    OSError,
+)
+
+
+# --- network and account --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    ecosystem: str
+    network: str
+    provider: str | None
+    chain_id: int | None  # None on local networks (any dev chain id is accepted)
+    default_uri: str | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.network == "local" or self.network.endswith("-fork")
+
+    def __str__(self) -> str:
+        return ":".join(p for p in (self.ecosystem, self.network, self.provider) if p)
+
+
+def resolve_network(choice: str) -> NetworkChoice:
+    """Validate an ape network choice (`ecosystem:network[:provider]`) without connecting to it."""
+    from ape import networks
+    from ape.exceptions import ApeException
+
+    parts = choice.split(":", 2)
+    if len(parts) < 2 or not all(parts[:2]):
+        raise BallastError(f"unknown network '{choice}' (expected ecosystem:network[:provider])")
+    eco_name, net_name = parts[0], parts[1]
+    provider_name = parts[2] if len(parts) == 3 and parts[2] else None
+    try:
+        network = networks.get_ecosystem(eco_name).get_network(net_name)
+    except ApeException:
+        raise BallastError(f"unknown network '{choice}'") from None
+    uri = None
+    if provider_name and "://" in provider_name:
+        uri = provider_name
+    else:
+        try:
+            provider = network.get_provider(provider_name)
+        except ApeException:
+            raise BallastError(f"unknown provider '{provider_name}' for network '{choice}'") from None
+        local = net_name == "local" or net_name.endswith("-fork")
+        settings = getattr(provider, "settings", None)
+        configured = getattr(settings, "uri", None) or getattr(settings, "host", None)
+        if configured and configured != "auto":
+            uri = str(configured)
+        elif local:
+            try:
+                uri = provider.uri  # the plugin's default local endpoint; never a public RPC list
+            except ApeException:
+                uri = None
+    chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
+    return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
+
+
+def load_account(alias: str, network: NetworkChoice):
+    """An ape account by alias. `TEST::N` (or `test:N`) are ape's test accounts, local networks only.
+    Keystore accounts are unlocked with the passphrase from `BALLAST_PASSPHRASE` or ape's own
+    `APE_ACCOUNTS_<alias>_PASSPHRASE`, and set to autosign (the keeper runs unattended)."""
+    from ape import accounts
+    from ape.exceptions import ApeException
+
+    test_index = _test_index(alias)
+    if test_index is not None:
+        if not network.is_local:
+            raise BallastError(f"test account '{alias}' is only for local networks, not '{network}'")
+        return accounts.test_accounts[test_index]
+    try:
+        account = accounts.load(alias)
+    except KeyError:
+        raise BallastError(
+            f"no ape account named '{alias}' (create one with `ape accounts import`)"
+        ) from None
+    passphrase = os.environ.get(PASSPHRASE_ENV) or os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE")
+    if not passphrase:
+        raise BallastError(
+            f"account '{alias}' is locked: set {PASSPHRASE_ENV} or APE_ACCOUNTS_{alias}_PASSPHRASE"
+        )
+    try:
+        account.set_autosign(True, passphrase=passphrase)
+    except (ApeException, ValueError) as exc:  # InvalidPasswordError, AccountsError
+        raise BallastError(f"cannot unlock account '{alias}': {type(exc).__name__}") from None
+    return account
+
+
+def _test_index(alias: str) -> int | None:
+    for prefix in ("TEST::", "test:", "test::"):
+        if alias.startswith(prefix) and alias[len(prefix) :].isdigit():
+            return int(alias[len(prefix) :])
+    return None
+
+
+# --- RPC with failover ----------------------------------------------------------------------------
+
+
+class Rpc:
+    """JSON-RPC over several URLs. A connection failure moves to the next URL; all down -> BallastError."""
+
+    def __init__(self, urls: list[str], chain_id: int | None = None, timeout: float = 5.0):
+        if not urls:
+            raise BallastError("no RPC URL given (pass --rpc URL)")
+        self.urls = list(urls)
+        self.expected_chain_id = chain_id
+        self.timeout = timeout
+        self.index = 0
+        self._w3: dict[int, Web3] = {}
+        self._checked: set[int] = set()
+        self.failovers = 0
+
+    @property
+    def url(self) -> str:
+        return self.urls[self.index]
+
+    def _web3(self, i: int) -> Web3:
+        if i not in self._w3:
+            self._w3[i] = Web3(Web3.HTTPProvider(self.urls[i], request_kwargs={"timeout": self.timeout}))
+        return self._w3[i]
+
+    def call(self, fn: Callable[[Web3], Any]) -> Any:
+        """Run `fn(web3)` on the current URL, failing over on connection errors."""
+        tried: list[str] = []
+        for step in range(len(self.urls)):
+            i = (self.index + step) % len(self.urls)
+            w3 = self._web3(i)
+            try:
+                if i not in self._checked:
+                    self._check_chain(i, w3)
+                result = fn(w3)
+            except CONNECTION_ERRORS as exc:
+                tried.append(self.urls[i])
+                emit("rpc_unreachable", url=self.urls[i], error=type(exc).__name__)
+                continue
+            if i != self.index:
+                emit("rpc_failover", **{"from": self.urls[self.index], "to": self.urls[i]})
+                self.failovers += 1
+                self.index = i
+            return result
+        raise BallastError(f"unreachable RPC: {', '.join(tried)}")
+
+    def _check_chain(self, i: int, w3: Web3) -> None:
+        chain_id = w3.eth.chain_id
+        if self.expected_chain_id is not None and chain_id != self.expected_chain_id:
+            raise BallastError(
+                f"RPC {self.urls[i]} serves chain {chain_id}, expected {self.expected_chain_id}"
+            )
+        self._checked.add(i)
+
+    def raw(self, method: str, params: list) -> Any:
+        def go(w3: Web3) -> Any:
+            response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+            if "error" in response:
+                raise ValueError(response["error"].get("message", response["error"]))
+            return response["result"]
+
+        return self.call(go)
+
+    def chain_id(self) -> int:
+        return self.call(lambda w3: w3.eth.chain_id)
+
+    def block_timestamp(self) -> int:
+        return self.call(lambda w3: w3.eth.get_block("latest")["timestamp"])
+
+    def eth_call(self, tx: dict, block: str = "latest") -> bytes:
+        return bytes(self.call(lambda w3: w3.eth.call(tx, block)))  # type: ignore[arg-type]
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fees:
+    max_fee: int
+    priority: int
+
+    def bumped(self) -> Fees:
+        """At least +12.5% on both, rounded up (a replacement the node must accept)."""
+        return Fees(
+            -(-self.max_fee * FEE_BUMP_NUM // FEE_BUMP_DEN), -(-self.priority * FEE_BUMP_NUM // FEE_BUMP_DEN)
+        )
+
+    def at_least(self, other: Fees) -> Fees:
+        return Fees(max(self.max_fee, other.max_fee), max(self.priority, other.priority))
+
+
+@dataclass
+class SendResult:
+    tx_hash: str | None  # None in dry-run
+    nonce: int
+    gas_estimate: int
+    fees: Fees
+    replaced: list[str] = field(default_factory=list)  # hashes this one replaced (same nonce)
+    block_number: int | None = None
+    gas_used: int | None = None
+    dry_run: bool = False
+
+
+class Sender:
+    """Signs with an ape account and sends through `Rpc`. One transaction in flight at a time."""
+
+    def __init__(
+        self,
+        account,
+        rpc: Rpc,
+        *,
+        dry_run: bool = False,
+        stuck_after: float = 60.0,
+        max_bumps: int = 5,
+        poll: float = 0.2,
+        max_fee_cap: int | None = None,
+    ):
+        self.account = account
+        self.address = Web3.to_checksum_address(str(account.address))
+        self.rpc = rpc
+        self.dry_run = dry_run
+        self.stuck_after = stuck_after
+        self.max_bumps = max_bumps
+        self.poll = poll
+        self.max_fee_cap = max_fee_cap
+        self._chain_id: int | None = None
+
+    # --- pieces
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.rpc.chain_id()
+        return self._chain_id
+
+    def nonces(self) -> tuple[int, int]:
+        """(mined, pending) transaction counts of the keeper account."""
+        mined = self.rpc.call(lambda w3: w3.eth.get_transaction_count(self.address, "latest"))
+        pending = self.rpc.call(lambda w3: w3.eth.get_transaction_count(self.address, "pending"))
+        return mined, pending
+
+    def current_fees(self) -> Fees:
+        block = self.rpc.call(lambda w3: w3.eth.get_block("latest"))
+        base = int(block.get("baseFeePerGas", 0) or 0)
+        try:
+            priority = int(self.rpc.call(lambda w3: w3.eth.max_priority_fee))
+        except (ValueError, NotImplementedError):
+            priority = DEFAULT_PRIORITY_FEE
+        priority = max(priority, 1)
+        return Fees(2 * base + priority, priority)
+
+    def waiting_tx(self, nonce: int) -> dict | None:
+        """Our transaction with `nonce` in the node's pool (txpool_content), if the node exposes it."""
+        try:
+            content = self.rpc.raw("txpool_content", [])
+        except ValueError:
+            return None
+        for bucket in ("pending", "queued"):
+            by_sender = content.get(bucket, {})
+            for sender, txs in by_sender.items():
+                if sender.lower() != self.address.lower():
+                    continue
+                for key, tx in txs.items():
+                    if int(key) == nonce:
+                        return tx
+        return None
+
+    def simulate(self, to: str, data: bytes) -> int:
+        """eth_call + estimateGas as the keeper; a revert ends in one BallastError line."""
+        call = {"from": self.address, "to": Web3.to_checksum_address(to), "data": "0x" + data.hex()}
+        try:
+            self.rpc.eth_call(call)
+            return int(self.rpc.call(lambda w3: w3.eth.estimate_gas(call)))  # type: ignore[arg-type]
+        except ContractLogicError as exc:
+            raise BallastError(f"transaction would revert: {_reason(exc)}") from None
+        except ValueError as exc:  # node-level rejection (e.g. insufficient funds)
+            raise BallastError(f"transaction rejected by the node: {_reason(exc)}") from None
+
+    def _sign(self, to: str, data: bytes, nonce: int, gas: int, fees: Fees) -> tuple[bytes, str]:
+        from ape import networks
+
+        txn = networks.ethereum.create_transaction(
+            chainId=self.chain_id(),
+            nonce=nonce,
+            to=Web3.to_checksum_address(to),
+            data=data,
+            gas=gas,
+            maxFeePerGas=fees.max_fee,
+            maxPriorityFeePerGas=fees.priority,
+            value=0,
+            type=2,
+        )
+        signed = self.account.sign_transaction(txn)
+        if signed is None:
+            raise BallastError(f"account '{self.account.alias}' refused to sign")
+        return signed.serialize_transaction(), "0x" + bytes(signed.txn_hash).hex()
+
+    def _send_raw(self, raw: bytes) -> None:
+        try:
+            self.rpc.call(lambda w3: w3.eth.send_raw_transaction(raw))
+        except ValueError as exc:
+            message = _reason(exc)
+            if "already known" in message or "already imported" in message:
+                return  # the same bytes reached the node earlier (e.g. before a failover)
+            raise BallastError(f"transaction rejected by the node: {message}") from None
+
+    def _receipt(self, tx_hash: str) -> dict | None:
+        try:
+            return self.rpc.call(lambda w3: w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+
+    # --- the whole thing
+
+    def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
+        """Simulate, then (unless dry-run) sign, send and wait, replacing a stuck transaction."""
+        gas_estimate = self.simulate(to, data)
+        gas = gas_estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 10_000
+        mined, pending = self.nonces()
+        fees = self.current_fees()
+        nonce = pending
+        replaced: list[str] = []
+        if pending > mined:
+            # Ours from before a restart (or from another process) waits in the pool: take its slot.
+            nonce = mined
+            waiting = self.waiting_tx(nonce)
+            if waiting is not None:
+                legacy = waiting.get("gasPrice")
+                old = Fees(
+                    _int(waiting.get("maxFeePerGas") or legacy),
+                    _int(waiting.get("maxPriorityFeePerGas") or legacy),
+                )
+                fees = fees.at_least(old.bumped())
+                replaced.append(waiting.get("hash", "?"))
+            else:
+                fees = Fees(fees.max_fee * 2, fees.priority * 2)
+            emit("nonce_recovered", nonce=nonce, mined=mined, pending=pending, replaces=replaced)
+        if self.dry_run:
+            emit(
+                "dry_run",
+                label=label,
+                to=to,
+                nonce=nonce,
+                gas_estimate=gas_estimate,
+                max_fee=fees.max_fee,
+                priority_fee=fees.priority,
+                data_bytes=len(data),
+            )
+            return SendResult(None, nonce, gas_estimate, fees, replaced, dry_run=True)
+
+        sent: list[str] = []
+        for attempt in range(self.max_bumps + 1):
+            if self.max_fee_cap is not None and fees.max_fee > self.max_fee_cap:
+                raise BallastError(f"{label} stuck at nonce {nonce}: fee cap {self.max_fee_cap} wei reached")
+            raw, tx_hash = self._sign(to, data, nonce, gas, fees)
+            self._send_raw(raw)
+            sent.append(tx_hash)
+            emit(
+                "tx_sent",
+                label=label,
+                tx=tx_hash,
+                nonce=nonce,
+                attempt=attempt,
+                max_fee=fees.max_fee,
+                priority_fee=fees.priority,
+                url=self.rpc.url,
+            )
+            deadline = time.monotonic() + self.stuck_after
+            while time.monotonic() < deadline:
+                for h in reversed(sent):
+                    receipt = self._receipt(h)
+                    if receipt is not None:
+                        return self._finish(
+                            label, receipt, h, nonce, gas_estimate, fees, replaced + sent[:-1]
+                        )
+                if self.nonces()[0] > nonce:
+                    # nonce consumed by a transaction we did not send from this process
+                    raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
+                time.sleep(self.poll)
+            emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)
+            fees = fees.bumped().at_least(self.current_fees())
+        raise BallastError(f"{label} stuck at nonce {nonce} after {self.max_bumps} fee bumps")
+
+    def _finish(self, label, receipt, tx_hash, nonce, gas_estimate, fees, replaced) -> SendResult:
+        if int(receipt["status"]) != 1:
+            raise BallastError(f"{label} reverted on-chain: {tx_hash}")
+        emit(
+            "tx_mined",
+            label=label,
+            tx=tx_hash,
+            nonce=nonce,
+            block=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            replaced=replaced,
+        )
+        return SendResult(
+            tx_hash, nonce, gas_estimate, fees, replaced, receipt["blockNumber"], receipt["gasUsed"]
+        )
+
+
+def _int(v: Any) -> int:
+    return int(v, 16) if isinstance(v, str) else int(v or 0)
+
+
+def _reason(exc: Exception) -> str:
+    """The revert reason or node message of a web3 exception, on one line."""
+    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
+    if isinstance(message, dict):
+        message = message.get("message", str(message))
+    message = str(message).replace("\n", " ").strip()
+    for prefix in ("execution reverted: ", "execution reverted:"):
+        if message.startswith(prefix):
+            return message[len(prefix) :].strip()
+    return message
