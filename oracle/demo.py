@@ -150,6 +150,7 @@ class Anvil:
                "--balance", "100000", "--gas-limit", "30000000"]
         if self.timestamp is not None:
             cmd += ["--timestamp", str(self.timestamp)]
+        cmd += os.environ.get("BALLAST_ANVIL_ARGS", "").split()  # extra flags for experiments
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      start_new_session=True)
         deadline = time.monotonic() + 30

@@ -82,13 +82,13 @@ def scan(market, batch: int = BATCH) -> list[tuple[str, int, int, bool]]:
 
 def market_context(market, project):
     """(oracle contract, asset id, bonus, loan token) of a market, read from its views."""
-    oracle = project.RiskOracle.at(market.oracle())
-    asset_id = int(market.asset_id())
+    oracle = project.RiskOracle.at(market.ORACLE())
+    asset_id = int(market.ASSET_ID())
     try:
         bonus = int(market.risk_params().bonus)
     except Exception:  # noqa: BLE001 - a market without the view: the default parameters
         bonus = model.RiskParams().bonus
-    loan = project.MockERC20.at(market.loan_token()) if hasattr(project, "MockERC20") else None
+    loan = project.MockERC20.at(market.LOAN()) if hasattr(project, "MockERC20") else None
     return oracle, asset_id, bonus, loan
 
 

@@ -78,8 +78,8 @@ def command(network_choice, market_address, as_json, account):
             click.echo(json.dumps(pos))
             return
         try:
-            loan_dec = int(Contract(market.loan_token()).decimals())
-            coll_dec = int(Contract(market.collateral_token()).decimals())
+            loan_dec = int(Contract(market.LOAN()).decimals())
+            coll_dec = int(Contract(market.COLLATERAL()).decimals())
         except Exception:  # noqa: BLE001 - tokens without metadata: show raw units
             loan_dec = coll_dec = 0
         Console().print(render(pos, loan_dec, coll_dec))
