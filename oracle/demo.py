@@ -25,6 +25,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -390,6 +391,7 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
 def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
     """Play `path` on a fresh anvil; returns the report (rows + summary). Leaves nothing running."""
     t_start = time.monotonic()
+    warnings.filterwarnings("ignore", message=".*import_remapping.*")
     with sigterm_as_interrupt(), Anvil(timestamp=int(path.t[0])) as node:
         os.environ["APE_FOUNDRY_HOST"] = node.uri
         from ape import Project, chain, networks
@@ -406,6 +408,7 @@ def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
             fund_and_borrow(w, echo)
             rows = play(w, keeper, path, progress, echo)
             summary = summarise(w, keeper, path, rows, time.monotonic() - t_start)
+            summary["anvil_pid"] = node.proc.pid
     return {"label": path.label, "rows": [r.__dict__ for r in rows], "summary": summary}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from oracle import deploy as d
+from oracle.cli import BallastError
 
 
 @click.command(name="deploy")
@@ -27,14 +28,18 @@ def cli(network_choice, alias, config_path, out_path):
     cfg = d.DeployConfig.load(config_path)
     with d.connect(network_choice) as provider:
         from ape import project
+        from ape.exceptions import ApeException
 
         net = provider.network
         local = d.is_local(net.name)
         deployer = d.load_account(alias, local)
         click.echo(f"deploying on {net.ecosystem.name}:{net.name} (chain {provider.chain_id}) "
                    f"from {deployer.address}")
-        dep = d.deploy_system(project, deployer, f"{net.ecosystem.name}:{net.name}", provider.chain_id,
-                              cfg, local=local, log=click.echo)
+        try:
+            dep = d.deploy_system(project, deployer, f"{net.ecosystem.name}:{net.name}", provider.chain_id,
+                                  cfg, local=local, log=click.echo)
+        except ApeException as exc:
+            raise BallastError(f"deployment failed: {str(exc).strip().splitlines()[0]}") from None
         path = Path(out_path) if out_path else d.deployments_path(net.ecosystem.name, net.name)
         d.write_deployment(dep, path)
         click.echo(f"wrote {path}")

@@ -1,0 +1,154 @@
+"""Deploy logic and `ape run deploy`: the wiring it leaves on chain, the deployments file, and the one-line
+errors (unknown network, missing account, unreachable RPC, bad config) with a non-zero exit."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oracle import deploy as d
+from oracle import model
+from oracle.demo import Anvil
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run_cli(args, env_extra=None, timeout=180):
+    env = dict(os.environ, PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+               PYTHONPATH=str(ROOT))
+    env.pop("APE_FOUNDRY_HOST", None)
+    env.update(env_extra or {})
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def error_line(proc):
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("ballast: error:")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def deployed(project, admin, keeper, guardian, chain):
+    return d.deploy_system(project, admin, "ethereum:local", chain.chain_id,
+                           d.DeployConfig(keeper=keeper.address, guardian=guardian.address), local=True)
+
+
+def test_deploy_system_wires_oracle_factory_and_market(project, deployed, admin, keeper, guardian):
+    oracle = project.RiskOracle.at(deployed.oracle)
+    factory = project.MarketFactory.at(deployed.factory)
+    market = project.Market.at(deployed.market)
+    assert oracle.owner() == admin.address
+    assert oracle.is_keeper(keeper)
+    assert not oracle.is_keeper(admin)
+    assert oracle.guardian() == guardian.address
+    assert oracle.asset_of(deployed.asset_id) == deployed.collateral_token
+    assert factory.market_for(deployed.loan_token, deployed.collateral_token) == deployed.market
+    assert factory.num_markets() == 1
+    assert market.LOAN() == deployed.loan_token
+    assert market.COLLATERAL() == deployed.collateral_token
+    assert market.ORACLE() == deployed.oracle
+    assert market.ASSET_ID() == deployed.asset_id
+    assert tuple(market.risk_params()) == d.risk_tuple(model.RiskParams())
+    assert tuple(market.rate_params()) == d.rates_tuple(model.RateParams())
+
+
+def test_deploy_system_seeds_the_demo_pool_at_the_price(project, deployed):
+    pool = project.ConstantProductPool.at(deployed.pool)
+    r_coll, r_loan = pool.get_reserves()
+    assert pool.TOKEN0() == deployed.collateral_token
+    assert r_coll == d.POOL_COLLATERAL * 10**d.COLLATERAL_DECIMALS
+    assert r_loan == d.POOL_COLLATERAL * d.DEFAULT_PRICE * 10**d.LOAN_DECIMALS
+
+
+def test_deploy_system_on_live_network_requires_token_addresses(project, admin, chain):
+    from oracle.cli import BallastError
+
+    with pytest.raises(BallastError, match="loan_token and collateral_token"):
+        d.deploy_system(project, admin, "ethereum:sepolia", chain.chain_id, d.DeployConfig(), local=False)
+
+
+def test_config_overrides_and_rejects_unknown_keys(tmp_path):
+    from oracle.cli import BallastError
+
+    good = tmp_path / "c.json"
+    good.write_text(json.dumps({"keeper": "0x" + "11" * 20, "risk": {"z_init": str(4 * model.WAD)}}))
+    cfg = d.DeployConfig.load(good)
+    assert cfg.keeper == "0x" + "11" * 20
+    assert cfg.risk.z_init == 4 * model.WAD
+    assert cfg.risk.z_maint == model.RiskParams().z_maint
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"keepr": "0x00"}))
+    with pytest.raises(BallastError, match="unknown key"):
+        d.DeployConfig.load(bad)
+    bad.write_text(json.dumps({"risk": {"zinit": 1}}))
+    with pytest.raises(BallastError, match="unknown risk field"):
+        d.DeployConfig.load(bad)
+    bad.write_text("{not json")
+    with pytest.raises(BallastError, match="cannot parse config"):
+        d.DeployConfig.load(bad)
+
+
+def test_is_local_and_deployments_path():
+    assert d.is_local("local") and d.is_local("sepolia-fork")
+    assert not d.is_local("sepolia") and not d.is_local("mainnet")
+    assert d.deployments_path("ethereum", "sepolia") == Path("deployments/ethereum-sepolia.json")
+
+
+# --- the script, end to end, on an anvil of its own ------------------------------------------------
+
+
+def test_ape_run_deploy_on_local_anvil_writes_deployments(tmp_path):
+    out = tmp_path / "deployments" / "local.json"
+    with Anvil() as node:
+        proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)],
+                       {"APE_FOUNDRY_HOST": node.uri})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dep = json.loads(out.read_text())
+        from web3 import Web3
+
+        w3 = Web3(Web3.HTTPProvider(node.uri))
+        for key in ("oracle", "market_blueprint", "factory", "market", "loan_token", "collateral_token", "pool"):
+            assert len(w3.eth.get_code(Web3.to_checksum_address(dep[key]))) > 0, key
+    assert dep["network"] == "ethereum:local"
+    assert dep["chain_id"] == 31337
+    assert dep["asset_id"] == 1
+    assert dep["risk"]["z_init"] == str(model.RiskParams().z_init)
+    assert "wrote" in proc.stdout
+
+
+def test_ape_run_deploy_unknown_network_fails_in_one_line():
+    proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:atlantis"])
+    assert proc.returncode != 0
+    assert "unknown network 'ethereum:atlantis'" in error_line(proc)
+
+
+def test_ape_run_deploy_missing_account_fails_in_one_line():
+    with Anvil() as node:
+        proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "no-such-alias"],
+                       {"APE_FOUNDRY_HOST": node.uri})
+    assert proc.returncode != 0
+    assert "no ape account named 'no-such-alias'" in error_line(proc)
+
+
+def test_ape_run_deploy_unreachable_rpc_fails_in_one_line():
+    import socket
+
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", 8555)) == 0:
+            pytest.skip("port 8555 (the sepolia node uri in ape-config.yaml) is in use by another process")
+    proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:sepolia:node", "--account", "deployer"])
+    assert proc.returncode != 0
+    assert "cannot reach the RPC of 'ethereum:sepolia:node'" in error_line(proc)
+
+
+def test_ape_run_deploy_bad_config_fails_in_one_line(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("risk:\n  z_inti: 1\n")
+    proc = run_cli(["ape", "run", "deploy", "--config", str(cfg)])
+    assert proc.returncode != 0
+    assert "unknown risk field(s) z_inti" in error_line(proc)
