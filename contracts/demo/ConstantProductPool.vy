@@ -32,7 +32,7 @@ reserve1: public(uint256)
 
 
 event LiquidityAdded:
-    provider: indexed(address)
+    supplier: indexed(address)
     amount0: uint256
     amount1: uint256
 
@@ -74,7 +74,7 @@ def add_liquidity(amount0: uint256, amount1: uint256):
     assert extcall TOKEN1.transferFrom(msg.sender, self, amount1, default_return_value=True)
     self.reserve0 += amount0
     self.reserve1 += amount1
-    log LiquidityAdded(provider=msg.sender, amount0=amount0, amount1=amount1)
+    log LiquidityAdded(supplier=msg.sender, amount0=amount0, amount1=amount1)
 
 
 @view

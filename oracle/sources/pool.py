@@ -10,6 +10,7 @@ the keeper's transactions.
 from __future__ import annotations
 
 from web3 import Web3
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from oracle.chain import Rpc
 from oracle.metrics import depth_from_pool
@@ -75,7 +76,7 @@ class PoolSource:
             try:
                 token0 = self.rpc.call(lambda w3: self._contract(w3).functions.TOKEN0().call())
                 token1 = self.rpc.call(lambda w3: self._contract(w3).functions.TOKEN1().call())
-            except ValueError as exc:  # no code / not a pool
+            except (ContractLogicError, BadFunctionCallOutput, ValueError) as exc:  # no code / not a pool
                 raise PoolError(f"{self.pool} is not a constant-product pool ({exc})") from None
             zero_is_coll = True
             if self._collateral is not None and Web3.is_address(self._collateral):
@@ -92,7 +93,7 @@ class PoolSource:
         zero_is_coll, _, _ = self.layout()
         try:
             r0, r1 = self.rpc.call(lambda w3: self._contract(w3).functions.get_reserves().call())
-        except ValueError as exc:
+        except (ContractLogicError, BadFunctionCallOutput, ValueError) as exc:
             raise PoolError(f"cannot read reserves of {self.pool} ({exc})") from None
         return (r0, r1) if zero_is_coll else (r1, r0)
 
