@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -167,3 +168,33 @@ def depth_from_volume(
     adv = _rolling_mean(vq, window_bars) * (86_400 / period)
     sig_d = np.maximum(np.asarray(sigma, dtype=float), 1e-6) * math.sqrt(86_400 / YEAR)
     return adv * (impact / (impact_coef * sig_d)) ** 2
+
+
+# --- the keeper's estimator set -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EstimatorParams:
+    """Defaults shared by the keeper and `ballast backtest` (calibrated: docs/BACKTEST.md)."""
+
+    half_life_up: float = 6 * HOUR  # EWMA memory when returns are larger than the estimate
+    half_life_down: float = 72 * HOUR  # EWMA memory when they are smaller
+    depth_window_bars: int = 168  # trailing window of the volume proxy (a week of hours)
+    impact_coef: float = 1.0  # Y of the square-root impact law
+
+
+def measure(candles, est: EstimatorParams | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma, depth) after each bar of `candles` (`oracle.sources.Candles`), in floats: annualised
+    sigma from the fast-up/slow-down EWMA of close-to-close returns, depth (quote units) from the
+    volume proxy. Only data up to each bar is used."""
+    est = est or EstimatorParams()
+    period = candles.period
+    sigma = ewma_vol(candles.close, candles.ts, est.half_life_up, est.half_life_down, period=period)
+    depth = depth_from_volume(
+        candles.volume_quote,
+        sigma,
+        period=period,
+        window_bars=est.depth_window_bars,
+        impact_coef=est.impact_coef,
+    )
+    return sigma, depth
