@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -39,7 +40,7 @@ from oracle.cli import BallastError
 WAD = model.WAD
 HOUR = 3_600
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POOL_FEE = 0.003  # ConstantProductPool's fee on the input amount
+POOL_FEE = 0.003  # ConstantProductPool's fee on the input amount (the trader's swap sizing)
 
 # Test account roles (ape test accounts = anvil's default mnemonic)
 ADMIN, KEEPER, GUARDIAN, LENDER = 0, 1, 2, 3
@@ -314,32 +315,37 @@ def move_pool_to(w: World, human_price: float) -> None:
 
 
 class DemoKeeper:
-    """The keeper as the demo runs it: observe the pool, estimate, clip to the guardrails, post."""
+    """The real keeper (`oracle.keeper.Keeper`: pool source, EWMA sigma, posting policy, guardrail
+    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour."""
 
-    def __init__(self, w: World):
-        self.w = w
-        self.closes: list[float] = []
-        self.times: list[int] = []
+    def __init__(self, w: World, uri: str):
+        from oracle.chain import Rpc, Sender
+        from oracle.keeper import Asset, Keeper, Settings
+        from oracle.sources.pool import PoolSource
+
+        rpc = Rpc([uri])
+        source = PoolSource(rpc, w.dep.pool, collateral=w.dep.collateral_token)
+        asset = Asset(label=w.dep.collateral_token, asset_id=w.dep.asset_id, sources=[source])
+        settings = Settings(loan_decimals=int(w.loan.decimals()))
+        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings)
+        self.keeper.check_setup()
+        self.oracle, self.asset_id = w.oracle, w.dep.asset_id
         self.posts = 0
 
-    def tick(self, now: int) -> bool:
-        from oracle import metrics
-
-        w = self.w
-        r0, r1 = (int(x) for x in w.pool.get_reserves())
-        price_wad = r1 * WAD // r0  # loan raw units per collateral raw unit, WAD
-        self.closes.append(r1 / r0)
-        self.times.append(now)
-        sigma = float(metrics.ewma_vol(np.array(self.closes), np.array(self.times))[-1])
-        sigma = max(sigma, 0.05)
-        depth = int(metrics.depth_from_pool(r0, r1, fee=POOL_FEE))
-        _price, old_sigma, old_depth, old_at = (int(x) for x in w.oracle.metrics(w.dep.asset_id))
-        sigma_wad, depth = model.clip_update(old_sigma, old_depth, max(0, now - old_at), int(sigma * WAD),
-                                             max(depth, 1), model.GuardParams(), first=old_at == 0)
-        word = model.pack_update(w.dep.asset_id, price_wad, depth, sigma_wad)
-        w.oracle.post(now, now + HOUR, [word], sender=w.keeper)
-        self.posts += 1
-        return True
+    def tick(self) -> bool:
+        before = int(self.oracle.metrics(self.asset_id)[3])
+        try:
+            posted = self.keeper.tick().posted
+        except BallastError as exc:
+            # oracle.chain.Sender can see the nonce advance before anvil serves the receipt of its own
+            # transaction and then reports a foreign transaction; the chain tells whether ours landed.
+            if "was used by another transaction" not in exc.format_message():
+                raise
+            posted = int(self.oracle.metrics(self.asset_id)[3]) > before
+            if not posted:
+                raise
+        self.posts += int(posted)
+        return posted
 
 
 # --- one hour ----------------------------------------------------------------------------------
@@ -398,13 +404,14 @@ def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
         from ape.logging import LogLevel, logger
 
         logger.set_level(LogLevel.ERROR)
+        logging.getLogger("ballast").setLevel(logging.WARNING)
         project = Project(REPO_ROOT)
         with networks.parse_network_choice("ethereum:local:foundry", disconnect_after=True):
             w = setup_world(project, path, echo)
-            keeper = DemoKeeper(w)
+            keeper = DemoKeeper(w, node.uri)
             chain.pending_timestamp = int(path.t[0]) + HOUR
             chain.mine()
-            keeper.tick(chain.blocks.head.timestamp)
+            keeper.tick()
             fund_and_borrow(w, echo)
             rows = play(w, keeper, path, progress, echo)
             summary = summarise(w, keeper, path, rows, time.monotonic() - t_start)
@@ -428,7 +435,7 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
             end_of_hour = int(path.t[i]) + HOUR
             chain.pending_timestamp = max(end_of_hour, chain.blocks.head.timestamp + 1)
             move_pool_to(w, float(path.close[i]))
-            keeper.tick(chain.blocks.head.timestamp)
+            keeper.tick()
             done = liquidate_round(w.market, w.project, w.liquidator, echo=lambda msg: None)
             total_liq += len(done)
             row = read_row(w, i, path.phase[i] if path.phase else "", len(done), total_liq)
