@@ -1,5 +1,7 @@
 # pragma version ~=0.4.3
 # pragma nonreentrancy on
+# pragma optimize gas
+# pragma experimental-codegen
 """
 @title Ballast market: one collateral token, one loan token
 @notice Lenders hold ERC-4626 shares of the loan token; borrowers hold
@@ -25,6 +27,8 @@ from ethereum.ercs import IERC4626
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 
+from .interfaces import IRiskOracle
+from .interfaces import IMarketFactory
 from .modules import risk_model
 from .modules import market_params
 
@@ -41,10 +45,6 @@ exports: (
     ownable_2step.accept_ownership,
     ownable_2step.renounce_ownership,
 )
-
-
-interface RiskOracle:
-    def metrics(asset_id: uint256) -> (uint256, uint256, uint256, uint256): view
 
 
 # @dev Fixed-point one.
@@ -82,6 +82,9 @@ COLLATERAL: public(immutable(address))
 ORACLE: public(immutable(address))
 # @dev The collateral's asset id in the oracle.
 ASSET_ID: public(immutable(uint256))
+# @dev The factory that deployed this market; it holds the parameter bounds
+#      (`validate_risk` / `validate_rates`), which keeps this contract under the size limit.
+FACTORY: public(immutable(address))
 # @dev Share token decimals = loan decimals + DECIMALS_OFFSET.
 _DECIMALS: immutable(uint8)
 
@@ -276,6 +279,7 @@ def __init__(
     COLLATERAL = collateral_token
     ORACLE = oracle
     ASSET_ID = asset_id
+    FACTORY = msg.sender
     _DECIMALS = staticcall IERC20Detailed(loan_token).decimals() + DECIMALS_OFFSET
     self.name = name_
     self.symbol = symbol_
@@ -1053,7 +1057,8 @@ def _set_risk(p: market_params.RiskParams):
     """
     @dev Validate, precompute the coefficients, pack, store, log.
     """
-    market_params.validate_risk(p)
+    # reverts with the bound's own message ("market: ...")
+    assert staticcall IMarketFactory(FACTORY).validate_risk(p)  # dev: always True
     vol_init: uint256 = risk_model.vol_coefficient(p.z_init, p.horizon)
     vol_maint: uint256 = risk_model.vol_coefficient(p.z_maint, p.horizon)
     slip: uint256 = p.slip_k * 2 // 100
@@ -1075,7 +1080,7 @@ def _set_rates(r: market_params.RateParams):
     """
     @dev Validate, pack, store, log.
     """
-    market_params.validate_rates(r)
+    assert staticcall IMarketFactory(FACTORY).validate_rates(r)  # dev: always True
     self._rate_word = (r.base << 192) | (r.slope1 << 128) | (r.slope2 << 64) | r.kink
     self.rate_params = r
     log RateParamsSet(base=r.base, slope1=r.slope1, slope2=r.slope2, kink=r.kink)
@@ -1130,7 +1135,7 @@ def _read_risk(h: Hot) -> Risk:
     sigma: uint256 = 0
     depth: uint256 = 0
     observed_at: uint256 = 0
-    price, sigma, depth, observed_at = staticcall RiskOracle(ORACLE).metrics(ASSET_ID)
+    price, sigma, depth, observed_at = staticcall IRiskOracle(ORACLE).metrics(ASSET_ID)
     age: uint256 = 0
     if block.timestamp > observed_at:
         age = block.timestamp - observed_at

@@ -12,6 +12,7 @@
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 
+from .interfaces import IRiskOracle
 from .modules import market_params
 
 initializes: ownable
@@ -24,10 +25,6 @@ exports: (
     ownable_2step.accept_ownership,
     ownable_2step.renounce_ownership,
 )
-
-
-interface RiskOracleAssets:
-    def asset_of(asset_id: uint256) -> address: view
 
 
 # @dev Blueprint of Market.vy (ERC-5202).
@@ -92,9 +89,7 @@ def create_market(
     assert collateral_token != empty(address), "factory: zero address"
     assert loan_token != collateral_token, "factory: same token"
     assert self.market_for[loan_token][collateral_token] == empty(address), "factory: market exists"
-    assert staticcall RiskOracleAssets(ORACLE).asset_of(asset_id) == collateral_token, "factory: asset mismatch"
-    market_params.validate_risk(risk)
-    market_params.validate_rates(rates)
+    assert staticcall IRiskOracle(ORACLE).asset_of(asset_id) == collateral_token, "factory: asset mismatch"
     market: address = create_from_blueprint(
         MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, risk, rates, name, symbol,
     )
@@ -106,3 +101,27 @@ def create_market(
         market=market, loan_token=loan_token, collateral_token=collateral_token, asset_id=asset_id, index=index,
     )
     return market
+
+
+@external
+@pure
+def validate_risk(risk: market_params.RiskParams) -> bool:
+    """
+    @notice Revert with the bound's own message unless every risk parameter
+            is inside its hard bounds (markets call this on every change).
+    @param risk The risk parameters.
+    """
+    market_params.validate_risk(risk)
+    return True
+
+
+@external
+@pure
+def validate_rates(rates: market_params.RateParams) -> bool:
+    """
+    @notice Revert with the bound's own message unless every rate parameter
+            is inside its hard bounds (markets call this on every change).
+    @param rates The rate parameters.
+    """
+    market_params.validate_rates(rates)
+    return True
