@@ -90,8 +90,13 @@ def scenario_path(seed: int, hours: int | None) -> PricePath:
     sc = scenario.generate(seed=seed)
     if hours is not None:
         sc = sc.head(hours)
-    return PricePath(t=sc.t, close=sc.close, label=f"bundled scenario (seed {seed})", phase=sc.phase,
-                     depth_factor=sc.depth_factor)
+    return PricePath(
+        t=sc.t,
+        close=sc.close,
+        label=f"bundled scenario (seed {seed})",
+        phase=sc.phase,
+        depth_factor=sc.depth_factor,
+    )
 
 
 def csv_path(path: str, start: str | None, hours: int | None) -> PricePath:
@@ -109,9 +114,14 @@ def csv_path(path: str, start: str | None, hours: int | None) -> PricePath:
     sel = (ts >= t0) & (ts < t0 + n * HOUR)
     if sel.sum() < 2:
         span = f"{_iso(int(ts[0]))} .. {_iso(int(ts[-1]))}"
-        raise BallastError(f"{path}: fewer than 2 candles in the window from {_iso(t0)} ({n} h); file spans {span}")
-    return PricePath(t=ts[sel], close=np.asarray(candles.close, dtype=float)[sel],
-                     label=f"{Path(path).name} from {_iso(int(ts[sel][0]))}")
+        raise BallastError(
+            f"{path}: fewer than 2 candles in the window from {_iso(t0)} ({n} h); file spans {span}"
+        )
+    return PricePath(
+        t=ts[sel],
+        close=np.asarray(candles.close, dtype=float)[sel],
+        label=f"{Path(path).name} from {_iso(int(ts[sel][0]))}",
+    )
 
 
 def _iso(t: int) -> str:
@@ -148,13 +158,24 @@ class Anvil:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Anvil:  # noqa: PYI034
-        cmd = [anvil_binary(), "--port", str(self.port), "--silent", "--accounts", "10",
-               "--balance", "100000", "--gas-limit", "30000000"]
+        cmd = [
+            anvil_binary(),
+            "--port",
+            str(self.port),
+            "--silent",
+            "--accounts",
+            "10",
+            "--balance",
+            "100000",
+            "--gas-limit",
+            "30000000",
+        ]
         if self.timestamp is not None:
             cmd += ["--timestamp", str(self.timestamp)]
         cmd += os.environ.get("BALLAST_ANVIL_ARGS", "").split()  # extra flags for experiments
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -246,17 +267,33 @@ def setup_world(project, path: PricePath, log) -> World:
     admin = acc[ADMIN]
     price0 = float(path.close[0])
     pool_coll = max(1, round(POOL_VALUE / price0))
-    cfg = d.DeployConfig(keeper=acc[KEEPER].address, guardian=acc[GUARDIAN].address,
-                         price=max(1, round(price0)), pool_collateral=pool_coll)
+    cfg = d.DeployConfig(
+        keeper=acc[KEEPER].address,
+        guardian=acc[GUARDIAN].address,
+        price=max(1, round(price0)),
+        pool_collateral=pool_coll,
+    )
     dep = d.deploy_system(project, admin, "ethereum:local", chain.chain_id, cfg, local=True, log=log)
     loan = project.MockERC20.at(dep.loan_token)
     coll = project.MockERC20.at(dep.collateral_token)
     pool = project.ConstantProductPool.at(dep.pool)
-    w = World(project=project, dep=dep, oracle=project.RiskOracle.at(dep.oracle),
-              market=project.Market.at(dep.market), loan=loan, collateral=coll, pool=pool, admin=admin,
-              keeper=acc[KEEPER], lender=acc[LENDER], borrowers=[acc[i] for i in BORROWERS],
-              liquidator=acc[LIQUIDATOR], loan_unit=10 ** int(loan.decimals()),
-              coll_unit=10 ** int(coll.decimals()), ref_collateral=0)
+    w = World(
+        project=project,
+        dep=dep,
+        oracle=project.RiskOracle.at(dep.oracle),
+        market=project.Market.at(dep.market),
+        loan=loan,
+        collateral=coll,
+        pool=pool,
+        admin=admin,
+        keeper=acc[KEEPER],
+        lender=acc[LENDER],
+        borrowers=[acc[i] for i in BORROWERS],
+        liquidator=acc[LIQUIDATOR],
+        loan_unit=10 ** int(loan.decimals()),
+        coll_unit=10 ** int(coll.decimals()),
+        ref_collateral=0,
+    )
     # Move the pool to the exact first close (deploy seeds it at a rounded price).
     move_pool_to(w, price0)
     return w
@@ -385,12 +422,19 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         else:
             crs.append(float("nan"))
     return Row(
-        hour=hour, time=chain.blocks.head.timestamp, phase=phase,
-        price=price_wad / WAD * w.coll_unit / w.loan_unit, sigma=sigma / WAD, depth=depth / w.loan_unit,
+        hour=hour,
+        time=chain.blocks.head.timestamp,
+        phase=phase,
+        price=price_wad / WAD * w.coll_unit / w.loan_unit,
+        sigma=sigma / WAD,
+        depth=depth / w.loan_unit,
         cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
         cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
-        maint_base=int(m.maint_base()) / WAD, at_risk=at_risk, liquidations=liq_hour,
-        liquidations_total=liq_total, borrower_cr=crs,
+        maint_base=int(m.maint_base()) / WAD,
+        at_risk=at_risk,
+        liquidations=liq_hour,
+        liquidations_total=liq_total,
+        borrower_cr=crs,
     )
 
 
@@ -427,8 +471,13 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
 
     rows: list[Row] = []
     total_liq = 0
-    cols = (TextColumn("[bold]hour {task.completed}/{task.total}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("{task.description}"))
+    cols = (
+        TextColumn("[bold]hour {task.completed}/{task.total}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*cols, disable=not progress, transient=False) as bar:
         task = bar.add_task("", total=len(path) - 1)
         for i in range(1, len(path)):
@@ -440,10 +489,15 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
             total_liq += len(done)
             row = read_row(w, i, path.phase[i] if path.phase else "", len(done), total_liq)
             rows.append(row)
-            bar.update(task, advance=1, description=(
-                f"price {row.price:,.2f}  sigma {row.sigma:.2f}  depth {row.depth:,.0f}  "
-                f"CR init {row.cr_init:.3f} maint {row.cr_maint:.3f}  at risk {row.at_risk}  "
-                f"liquidations {row.liquidations_total}"))
+            bar.update(
+                task,
+                advance=1,
+                description=(
+                    f"price {row.price:,.2f}  sigma {row.sigma:.2f}  depth {row.depth:,.0f}  "
+                    f"CR init {row.cr_init:.3f} maint {row.cr_maint:.3f}  at risk {row.at_risk}  "
+                    f"liquidations {row.liquidations_total}"
+                ),
+            )
     return rows
 
 
@@ -451,16 +505,21 @@ def summarise(w: World, keeper: DemoKeeper, path: PricePath, rows: list[Row], se
     m = w.market
     open_debt = sum(int(m.position(b)[1]) for b in w.borrowers) / w.loan_unit
     return {
-        "hours": len(rows), "posts": keeper.posts,
+        "hours": len(rows),
+        "posts": keeper.posts,
         "liquidations": rows[-1].liquidations_total if rows else 0,
         "max_at_risk": max((r.at_risk for r in rows), default=0),
-        "price_first": rows[0].price if rows else None, "price_last": rows[-1].price if rows else None,
+        "price_first": rows[0].price if rows else None,
+        "price_last": rows[-1].price if rows else None,
         "price_min": min((r.price for r in rows), default=None),
         "sigma_max": max((r.sigma for r in rows), default=None),
         "cr_init_max": max((r.cr_init for r in rows), default=None),
         "cr_maint_max": max((r.cr_maint for r in rows), default=None),
-        "open_debt": open_debt, "total_assets": int(m.totalAssets()) / w.loan_unit,
-        "market": w.dep.market, "oracle": w.dep.oracle, "seconds": round(seconds, 1),
+        "open_debt": open_debt,
+        "total_assets": int(m.totalAssets()) / w.loan_unit,
+        "market": w.dep.market,
+        "oracle": w.dep.oracle,
+        "seconds": round(seconds, 1),
     }
 
 
@@ -507,7 +566,10 @@ def print_summary(report: dict) -> None:
     t = Table(title=f"Ballast demo: {report['label']}", show_header=False)
     t.add_row("hours played", str(s["hours"]))
     t.add_row("oracle posts", str(s["posts"]))
-    t.add_row("price first / min / last", f"{s['price_first']:,.2f} / {s['price_min']:,.2f} / {s['price_last']:,.2f}")
+    t.add_row(
+        "price first / min / last",
+        f"{s['price_first']:,.2f} / {s['price_min']:,.2f} / {s['price_last']:,.2f}",
+    )
     t.add_row("max sigma", f"{s['sigma_max']:.3f}")
     t.add_row("max required CR init / maint", f"{s['cr_init_max']:.3f} / {s['cr_maint_max']:.3f}")
     t.add_row("most positions at risk in one hour", str(s["max_at_risk"]))
@@ -519,13 +581,22 @@ def print_summary(report: dict) -> None:
 
 
 @click.command(name="demo")
-@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None,
-              help="play the closes of a candle CSV instead of the bundled scenario")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="play the closes of a candle CSV instead of the bundled scenario",
+)
 @click.option("--start", default=None, help=f"first hour (ISO, UTC) of the CSV window [{DEFAULT_CSV_START}]")
 @click.option("--hours", type=click.IntRange(2, 2_000), default=None, help="hours to play")
 @click.option("--seed", default=7, show_default=True, help="seed of the bundled scenario")
-@click.option("--plot", "plot_out", type=click.Path(dir_okay=False), default="out/demo.png", show_default=True)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="write the report as JSON")
+@click.option(
+    "--plot", "plot_out", type=click.Path(dir_okay=False), default="out/demo.png", show_default=True
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), default=None, help="write the report as JSON"
+)
 @click.option("--no-progress", is_flag=True, help="no progress bar (for logs and CI)")
 def command(csv_file, start, hours, seed, plot_out, json_out, no_progress):
     """Deploy on a fresh anvil and play a market scenario through the keeper, the market and the bot."""

@@ -148,7 +148,9 @@ def connect(network_choice: str) -> Iterator[Any]:
         ctx = networks.parse_network_choice(network_choice, disconnect_after=True)
     except NetworkError as exc:
         reason = _first_line(exc).split(" Options:")[0]
-        raise BallastError(f"unknown network '{network_choice}': {reason} (see `ape networks list`)") from None
+        raise BallastError(
+            f"unknown network '{network_choice}': {reason} (see `ape networks list`)"
+        ) from None
     try:
         provider = ctx.__enter__()
     except (ApeException, OSError, ConnectionError) as exc:
@@ -221,8 +223,15 @@ def deploy_pool(project, deployer, loan, collateral, price: int, collateral_amou
     return pool
 
 
-def deploy_system(project, deployer, network: str, chain_id: int, cfg: DeployConfig | None = None,
-                  local: bool = True, log=None) -> Deployment:
+def deploy_system(
+    project,
+    deployer,
+    network: str,
+    chain_id: int,
+    cfg: DeployConfig | None = None,
+    local: bool = True,
+    log=None,
+) -> Deployment:
     """Deploy and wire everything; returns the addresses. `network` is ecosystem:network."""
     cfg = cfg or DeployConfig()
     say = log or (lambda msg: None)
@@ -235,8 +244,10 @@ def deploy_system(project, deployer, network: str, chain_id: int, cfg: DeployCon
         say(f"mock tokens: loan {loan.address}, collateral {collateral.address}")
     else:
         if not (cfg.loan_token and cfg.collateral_token):
-            raise BallastError("loan_token and collateral_token must be set in --config on a live network "
-                               "(or set mock_tokens: true)")
+            raise BallastError(
+                "loan_token and collateral_token must be set in --config on a live network "
+                "(or set mock_tokens: true)"
+            )
         loan = _erc20_at(cfg.loan_token)
         collateral = _erc20_at(cfg.collateral_token)
 
@@ -260,18 +271,36 @@ def deploy_system(project, deployer, network: str, chain_id: int, cfg: DeployCon
     if guardian != oracle.guardian():
         oracle.set_guardian(guardian, sender=deployer)
 
-    factory.create_market(loan.address, collateral.address, asset_id, risk_tuple(cfg.risk),
-                          rates_tuple(cfg.rates), cfg.market_name, cfg.market_symbol, sender=deployer)
+    factory.create_market(
+        loan.address,
+        collateral.address,
+        asset_id,
+        risk_tuple(cfg.risk),
+        rates_tuple(cfg.rates),
+        cfg.market_name,
+        cfg.market_symbol,
+        sender=deployer,
+    )
     market = factory.market_for(loan.address, collateral.address)
     say(f"Market: {market}")
 
     from ape import chain
 
     return Deployment(
-        network=network, chain_id=chain_id, deployer=deployer.address, oracle=oracle.address,
-        market_blueprint=blueprint, factory=factory.address, market=market, loan_token=loan.address,
-        collateral_token=collateral.address, asset_id=int(asset_id), keeper=keeper, guardian=guardian,
-        pool=pool.address if pool is not None else None, block=chain.blocks.head.number,
+        network=network,
+        chain_id=chain_id,
+        deployer=deployer.address,
+        oracle=oracle.address,
+        market_blueprint=blueprint,
+        factory=factory.address,
+        market=market,
+        loan_token=loan.address,
+        collateral_token=collateral.address,
+        asset_id=int(asset_id),
+        keeper=keeper,
+        guardian=guardian,
+        pool=pool.address if pool is not None else None,
+        block=chain.blocks.head.number,
         deployed_at=int(time.time()),
         risk={k: str(v) for k, v in dataclasses.asdict(cfg.risk).items()},
         rates={k: str(v) for k, v in dataclasses.asdict(cfg.rates).items()},

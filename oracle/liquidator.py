@@ -44,7 +44,9 @@ class Liquidation:
     tx: str
 
 
-def repay_to_restore(collateral_value: int, debt: int, h: int, bonus: int, margin_bps: int = MARGIN_BPS) -> int:
+def repay_to_restore(
+    collateral_value: int, debt: int, h: int, bonus: int, margin_bps: int = MARGIN_BPS
+) -> int:
     """Debt to repay (loan raw units) so that the position is healthy again; the whole debt when no
     partial repayment can restore it (deep underwater, or a haircut too small for the bonus)."""
     if debt == 0:
@@ -162,7 +164,9 @@ def run(network_choice, alias, market_address, once, interval, batch):
             except Exception as exc:  # noqa: BLE001 - node gone mid-round is fatal for the bot
                 if not provider.is_connected:
                     raise BallastError(f"lost the node: {exc}") from None
-                raise BallastError(f"round failed: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+                raise BallastError(
+                    f"round failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+                ) from None
             click.echo(f"round done: {len(done)} liquidation(s)")
             if once:
                 return

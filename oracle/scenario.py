@@ -48,8 +48,14 @@ class Scenario:
         """The first `hours` hours (all of them when `hours` is larger)."""
         n = max(0, min(hours, len(self)))
         return Scenario(
-            t=self.t[:n], open=self.open[:n], high=self.high[:n], low=self.low[:n], close=self.close[:n],
-            volume=self.volume[:n], depth_factor=self.depth_factor[:n], phase=self.phase[:n],
+            t=self.t[:n],
+            open=self.open[:n],
+            high=self.high[:n],
+            low=self.low[:n],
+            close=self.close[:n],
+            volume=self.volume[:n],
+            depth_factor=self.depth_factor[:n],
+            phase=self.phase[:n],
         )
 
 
@@ -88,6 +94,12 @@ def generate(
     volume = 1_000.0 * (1.0 + np.abs(r) / step_sd) * rng.uniform(0.8, 1.2, len(r))
     t = start + HOUR * np.arange(len(r), dtype=np.int64)
     return Scenario(
-        t=t, open=open_, high=high, low=low, close=close, volume=volume,
-        depth_factor=np.concatenate(depth), phase=tuple(names),
+        t=t,
+        open=open_,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        depth_factor=np.concatenate(depth),
+        phase=tuple(names),
     )

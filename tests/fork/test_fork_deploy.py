@@ -34,8 +34,11 @@ def fake_sepolia():
         if s.connect_ex(("127.0.0.1", PORT)) == 0:
             pytest.skip(f"port {PORT} is taken by another process; the fork test needs it for its upstream")
     anvil = str(ROOT / "node_modules" / ".bin" / "anvil")
-    proc = subprocess.Popen([anvil, "--chain-id", str(SEPOLIA_CHAIN_ID), "--port", str(PORT), "--silent"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [anvil, "--chain-id", str(SEPOLIA_CHAIN_ID), "--port", str(PORT), "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while not _answers(f"http://127.0.0.1:{PORT}"):
@@ -54,13 +57,16 @@ def fake_sepolia():
 
 def test_deploy_on_local_sepolia_fork(fake_sepolia, tmp_path):
     out = tmp_path / "fork.json"
-    env = dict(os.environ, PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-               PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+    )
     with socket.socket() as s:  # the fork's own anvil: a free port, never another test's node
         s.bind(("127.0.0.1", 0))
         env["APE_FOUNDRY_HOST"] = f"http://127.0.0.1:{s.getsockname()[1]}"
-    proc = subprocess.run(["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    args = ["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out)]
+    proc = subprocess.run(args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     dep = json.loads(out.read_text())
     assert dep["network"] == "ethereum:sepolia-fork"

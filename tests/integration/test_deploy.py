@@ -18,11 +18,16 @@ BIN = Path(sys.executable).parent
 
 
 def run_cli(args, env_extra=None, timeout=180):
-    env = dict(os.environ, PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-               PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+    )
     env.pop("APE_FOUNDRY_HOST", None)
     env.update(env_extra or {})
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def error_line(proc):
@@ -34,8 +39,14 @@ def error_line(proc):
 
 @pytest.fixture(scope="module")
 def deployed(project, admin, keeper, guardian, chain):
-    return d.deploy_system(project, admin, "ethereum:local", chain.chain_id,
-                           d.DeployConfig(keeper=keeper.address, guardian=guardian.address), local=True)
+    return d.deploy_system(
+        project,
+        admin,
+        "ethereum:local",
+        chain.chain_id,
+        d.DeployConfig(keeper=keeper.address, guardian=guardian.address),
+        local=True,
+    )
 
 
 def test_deploy_system_wires_oracle_factory_and_market(project, deployed, admin, keeper, guardian):
@@ -105,14 +116,24 @@ def test_is_local_and_deployments_path():
 def test_ape_run_deploy_on_local_anvil_writes_deployments(tmp_path):
     out = tmp_path / "deployments" / "local.json"
     with Anvil() as node:
-        proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)],
-                       {"APE_FOUNDRY_HOST": node.uri})
+        proc = run_cli(
+            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)],
+            {"APE_FOUNDRY_HOST": node.uri},
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dep = json.loads(out.read_text())
         from web3 import Web3
 
         w3 = Web3(Web3.HTTPProvider(node.uri))
-        for key in ("oracle", "market_blueprint", "factory", "market", "loan_token", "collateral_token", "pool"):
+        for key in (
+            "oracle",
+            "market_blueprint",
+            "factory",
+            "market",
+            "loan_token",
+            "collateral_token",
+            "pool",
+        ):
             assert len(w3.eth.get_code(Web3.to_checksum_address(dep[key]))) > 0, key
     assert dep["network"] == "ethereum:local"
     assert dep["chain_id"] == 31337
@@ -129,8 +150,10 @@ def test_ape_run_deploy_unknown_network_fails_in_one_line():
 
 def test_ape_run_deploy_missing_account_fails_in_one_line():
     with Anvil() as node:
-        proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "no-such-alias"],
-                       {"APE_FOUNDRY_HOST": node.uri})
+        proc = run_cli(
+            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "no-such-alias"],
+            {"APE_FOUNDRY_HOST": node.uri},
+        )
     assert proc.returncode != 0
     assert "no ape account named 'no-such-alias'" in error_line(proc)
 
