@@ -68,7 +68,6 @@ class PricePath:
     close: np.ndarray
     label: str
     phase: tuple[str, ...] = ()
-    depth_factor: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -95,7 +94,6 @@ def scenario_path(seed: int, hours: int | None) -> PricePath:
         close=sc.close,
         label=f"bundled scenario (seed {seed})",
         phase=sc.phase,
-        depth_factor=sc.depth_factor,
     )
 
 

@@ -329,3 +329,69 @@ def read_deployment(path: Path) -> Deployment:
         raise BallastError(f"cannot read deployments file {path}: {exc.strerror}") from None
     except (ValueError, TypeError) as exc:
         raise BallastError(f"bad deployments file {path}: {exc}") from None
+
+
+# --- configuration after deployment (scripts/configure.py) ---------------------------------------
+
+
+def parse_assignments(pairs: tuple[str, ...], kind, what: str) -> dict[str, int]:
+    """FIELD=INT pairs for a parameter dataclass, e.g. ("z_init=3000000000000000000",)."""
+    names = {f.name for f in dataclasses.fields(kind)}
+    out: dict[str, int] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in names:
+            raise BallastError(f"--{what} expects FIELD=INTEGER with FIELD one of {', '.join(sorted(names))}")
+        try:
+            out[key] = int(raw.replace("_", ""))
+        except ValueError:
+            raise BallastError(f"--{what} {key}: not an integer: {raw!r}") from None
+    return out
+
+
+def configure_system(
+    project,
+    admin,
+    dep: Deployment,
+    *,
+    keepers_on: tuple[str, ...] = (),
+    keepers_off: tuple[str, ...] = (),
+    guardian: str | None = None,
+    risk: dict[str, int] | None = None,
+    rates: dict[str, int] | None = None,
+    guard: dict[str, int] | None = None,
+    log=None,
+) -> list[str]:
+    """Apply admin changes to a deployed system; returns what was done. Unchanged fields keep their
+    on-chain values (read first), so a change names only what it changes."""
+    say = log or (lambda msg: None)
+    oracle = project.RiskOracle.at(dep.oracle)
+    market = project.Market.at(dep.market)
+    done: list[str] = []
+    for account in keepers_on:
+        oracle.set_keeper(account, True, sender=admin)
+        done.append(f"keeper {account} enabled")
+    for account in keepers_off:
+        oracle.set_keeper(account, False, sender=admin)
+        done.append(f"keeper {account} disabled")
+    if guardian:
+        oracle.set_guardian(guardian, sender=admin)
+        done.append(f"guardian {guardian}")
+    if guard:
+        current = model.GuardParams(*(int(x) for x in oracle.guard_params()))
+        new = dataclasses.replace(current, **guard)
+        oracle.set_guard_params(*dataclasses.astuple(new), sender=admin)
+        done.append(f"guard params {new}")
+    if risk:
+        current = model.RiskParams(*(int(x) for x in market.risk_params()))
+        new = dataclasses.replace(current, **risk)
+        market.set_risk_params(risk_tuple(new), sender=admin)
+        done.append(f"risk params {new}")
+    if rates:
+        current = model.RateParams(*(int(x) for x in market.rate_params()))
+        new = dataclasses.replace(current, **rates)
+        market.set_rate_params(rates_tuple(new), sender=admin)
+        done.append(f"rate params {new}")
+    for line in done:
+        say(line)
+    return done

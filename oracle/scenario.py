@@ -1,12 +1,13 @@
 """The bundled, seeded market scenario that `ballast demo` plays by default.
 
-Three phases, hour by hour: a calm market, a crash during which the market's depth thins out, and a
-partial recovery while depth slowly comes back. The path is a geometric random walk whose drift and
-volatility change with the phase; the same seed gives the same path on every machine (numpy's PCG64).
+Three phases, hour by hour: a calm market, a crash, and a partial recovery. The path is a geometric
+random walk whose drift and volatility change with the phase; the same seed gives the same path on
+every machine (numpy's PCG64).
 
-The demo turns each hour into on-chain events: swaps against the demo AMM pool move its price to
-`close`, and liquidity is withdrawn from (or added back to) the pool so that its reserves follow
-`depth_factor` (1.0 = the depth the pool was seeded with).
+The demo turns each hour into on-chain events: swaps against the demo constant-product pool move its
+price to `close`. Depth is not scripted: it is what the pool's reserves give. Selling collateral into
+the pool drains its loan-token side, so the depth the keeper measures thins as the price crashes
+(by sqrt(price ratio): a 36% fall costs the pool a fifth of its depth) and comes back with the price.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import numpy as np
 HOUR = 3_600
 YEAR_HOURS = 365 * 24
 
-# Phase layout of the default scenario: (name, hours, annualised sigma, total log-return, depth at end)
-DEFAULT_PHASES: tuple[tuple[str, int, float, float, float], ...] = (
-    ("calm", 24, 0.45, 0.02, 1.0),
-    ("crash", 12, 2.50, -0.45, 0.25),
-    ("recovery", 24, 0.90, 0.15, 0.60),
+# Phase layout of the default scenario: (name, hours, annualised sigma, total log-return)
+DEFAULT_PHASES: tuple[tuple[str, int, float, float], ...] = (
+    ("calm", 24, 0.45, 0.02),
+    ("crash", 12, 2.50, -0.45),
+    ("recovery", 24, 0.90, 0.15),
 )
 DEFAULT_START = 1_700_000_000 - 1_700_000_000 % HOUR  # 2023-11-14T22:00Z, a whole hour
 DEFAULT_PRICE = 2_000.0
@@ -38,7 +39,6 @@ class Scenario:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
-    depth_factor: np.ndarray  # pool depth relative to the seeded depth, in (0, 1]
     phase: tuple[str, ...]
 
     def __len__(self) -> int:
@@ -54,34 +54,30 @@ class Scenario:
             low=self.low[:n],
             close=self.close[:n],
             volume=self.volume[:n],
-            depth_factor=self.depth_factor[:n],
             phase=self.phase[:n],
         )
 
 
 def generate(
     seed: int = 7,
-    phases: tuple[tuple[str, int, float, float, float], ...] = DEFAULT_PHASES,
+    phases: tuple[tuple[str, int, float, float], ...] = DEFAULT_PHASES,
     start: int = DEFAULT_START,
     price0: float = DEFAULT_PRICE,
 ) -> Scenario:
     """Build the scenario. Within each phase the log-returns are Gaussian with the phase's volatility,
     then shifted so that the phase ends exactly at its total log-return (the shape is random, the
-    story is not). Depth moves linearly in log space from the previous phase's end to this one's."""
-    if any(hours <= 0 for _, hours, _, _, _ in phases):
+    story is not)."""
+    if any(hours <= 0 for _, hours, _, _ in phases):
         raise ValueError("every phase needs at least one hour")
     rng = np.random.default_rng(seed)
-    rets, depth, names, sig = [], [], [], []
-    d_prev = 1.0
-    for name, hours, sigma, total, d_end in phases:
+    rets, names, sig = [], [], []
+    for name, hours, sigma, total in phases:
         step_sd = sigma / np.sqrt(YEAR_HOURS)
         r = rng.normal(0.0, step_sd, hours)
         r += (total - r.sum()) / hours
         rets.append(r)
-        depth.append(np.exp(np.linspace(np.log(d_prev), np.log(d_end), hours + 1)[1:]))
         names.extend([name] * hours)
         sig.append(np.full(hours, step_sd))
-        d_prev = d_end
     r = np.concatenate(rets)
     step_sd = np.concatenate(sig)
     close = price0 * np.exp(np.cumsum(r))
@@ -100,6 +96,5 @@ def generate(
         low=low,
         close=close,
         volume=volume,
-        depth_factor=np.concatenate(depth),
         phase=tuple(names),
     )

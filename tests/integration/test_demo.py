@@ -57,12 +57,10 @@ def test_scenario_phases_tell_calm_crash_recovery():
     assert len(sc) == sum(hours.values())
     calm_end = hours["calm"] - 1
     crash_end = calm_end + hours["crash"]
-    # Each phase ends at exactly its total log-return; depth thins in the crash and partly comes back.
+    # Each phase ends at exactly its total log-return.
     assert np.isclose(np.log(sc.close[calm_end] / scenario.DEFAULT_PRICE), 0.02)
     assert np.isclose(np.log(sc.close[crash_end] / sc.close[calm_end]), -0.45)
     assert sc.close[-1] > sc.close[crash_end]
-    assert sc.depth_factor[crash_end] == pytest.approx(0.25)
-    assert sc.depth_factor[-1] > sc.depth_factor[crash_end]
     assert np.all(sc.high >= np.maximum(sc.open, sc.close)) and np.all(
         sc.low <= np.minimum(sc.open, sc.close)
     )
@@ -72,9 +70,9 @@ def test_scenario_phases_tell_calm_crash_recovery():
 
 def test_scenario_head_and_bad_phase():
     sc = scenario.generate().head(5)
-    assert len(sc) == 5 and len(sc.depth_factor) == 5 and len(sc.phase) == 5
+    assert len(sc) == 5 and len(sc.phase) == 5
     with pytest.raises(ValueError, match="at least one hour"):
-        scenario.generate(phases=(("calm", 0, 0.4, 0.0, 1.0),))
+        scenario.generate(phases=(("calm", 0, 0.4, 0.0),))
 
 
 # --- end to end ---------------------------------------------------------------------------------
@@ -97,6 +95,8 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     assert max(r["sigma"] for r in crash) > 2 * max(r["sigma"] for r in calm)
     assert max(r["cr_init"] for r in crash) > max(r["cr_init"] for r in calm)
     assert max(r["maint_base"] for r in crash) > max(r["maint_base"] for r in calm)
+    # Selling into the pool drains its loan side: the depth the oracle holds thins with the crash.
+    assert rows[-1]["depth"] < 0.97 * min(r["depth"] for r in calm)
     # Maintenance tightens at a bounded pace (ramp 2%/h of the base), never in one block.
     steps = np.diff([r["maint_base"] for r in rows])
     hours = np.diff([r["time"] for r in rows]) / 3600

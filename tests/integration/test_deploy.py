@@ -175,3 +175,70 @@ def test_ape_run_deploy_bad_config_fails_in_one_line(tmp_path):
     proc = run_cli(["ape", "run", "deploy", "--config", str(cfg)])
     assert proc.returncode != 0
     assert "unknown risk field(s) z_inti" in error_line(proc)
+
+
+# --- configure ------------------------------------------------------------------------------------
+
+
+def test_configure_changes_only_the_named_fields(project, deployed, admin, other, chain):
+    oracle, market = project.RiskOracle.at(deployed.oracle), project.Market.at(deployed.market)
+    snap = chain.snapshot()
+    try:
+        done = d.configure_system(
+            project, admin, deployed, keepers_on=(other.address,), risk={"z_init": 4 * model.WAD},
+            guard={"challenge_window": 2 * model.HOUR},
+        )  # fmt: skip
+        assert len(done) == 3
+        assert oracle.is_keeper(other)
+        params = model.RiskParams(*(int(x) for x in market.risk_params()))
+        assert params == model.RiskParams().replace(z_init=4 * model.WAD)
+        assert tuple(oracle.guard_params())[3] == 2 * model.HOUR
+        assert tuple(oracle.guard_params())[:3] == d.dataclasses.astuple(model.GuardParams())[:3]
+        d.configure_system(project, admin, deployed, keepers_off=(other.address,))
+        assert not oracle.is_keeper(other)
+    finally:
+        chain.restore(snap)
+
+
+def test_configure_out_of_bounds_reverts_with_the_contract_message(project, deployed, admin):
+    import ape
+
+    with ape.reverts("market: z_maint must be below z_init"):
+        d.configure_system(project, admin, deployed, risk={"z_init": model.RiskParams().z_maint})
+
+
+def test_configure_not_owner_reverts(project, deployed, other):
+    import ape
+
+    with ape.reverts():
+        d.configure_system(project, other, deployed, rates={"base": 0})
+
+
+def test_parse_assignments():
+    from oracle.cli import BallastError
+
+    assert d.parse_assignments(("z_init=3_000", "bonus=1"), model.RiskParams, "risk") == {
+        "z_init": 3000,
+        "bonus": 1,
+    }
+    with pytest.raises(BallastError, match="FIELD=INTEGER"):
+        d.parse_assignments(("zinit=1",), model.RiskParams, "risk")
+    with pytest.raises(BallastError, match="not an integer"):
+        d.parse_assignments(("z_init=lots",), model.RiskParams, "risk")
+
+
+def test_ape_run_configure_after_deploy_on_local_anvil(tmp_path):
+    out = tmp_path / "local.json"
+    with Anvil() as node:
+        env = {"APE_FOUNDRY_HOST": node.uri}
+        deployed = run_cli(["ape", "run", "deploy", "--out", str(out)], env)
+        assert deployed.returncode == 0, deployed.stderr
+        ok = run_cli(["ape", "run", "configure", "--deployments", str(out), "--risk", "bonus=60000000000000000",
+                      "--keeper", "0x" + "22" * 20], env)  # fmt: skip
+        assert ok.returncode == 0, ok.stderr
+        assert "risk params" in ok.stdout and "keeper 0x2222" in ok.stdout
+        bad = run_cli(["ape", "run", "configure", "--deployments", str(out), "--risk", "z_init=1"], env)
+        assert bad.returncode != 0
+        assert "market: z_init too low" in error_line(bad)
+    nothing = run_cli(["ape", "run", "configure"])
+    assert nothing.returncode != 0 and "nothing to change" in error_line(nothing)
