@@ -136,8 +136,12 @@ def free_port() -> int:
 
 
 def anvil_binary() -> str:
-    local = REPO_ROOT / "node_modules" / ".bin" / "anvil"
-    found = shutil.which("anvil") or (str(local) if local.exists() else None)
+    """The anvil executable: the platform binary that npm installed (so that the PID we stop is anvil
+    itself, not the node wrapper in node_modules/.bin), else whatever `anvil` is on PATH."""
+    for candidate in sorted((REPO_ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("anvil")
     if not found:
         raise BallastError("anvil not found: run `make bootstrap` (it comes from npm @foundry-rs/anvil)")
     return found
@@ -195,13 +199,16 @@ class Anvil:
             return False
 
     def stop(self) -> None:
+        """SIGTERM to our anvil (its own session, so also to anything it started), SIGKILL after 10 s."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the group id is our child's PID
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
     def __exit__(self, *exc) -> None:
@@ -210,22 +217,19 @@ class Anvil:
             self.proc.stderr.close()
 
 
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """Turn SIGTERM into KeyboardInterrupt so that the cleanup (stop anvil) runs."""
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
 
-    try:
-        old = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not in the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
+def own_interrupts() -> dict:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, so that every `with` unwinds and anvil is stopped.
+    (Importing ape installs a SIGINT handler that exits with 130 and no message; this one replaces
+    it.) Returns the previous handlers; a no-op outside the main thread."""
+    old = {}
+    with contextlib.suppress(ValueError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, _interrupt)
+    return old
 
 
 # --- the demo world ----------------------------------------------------------------------------
@@ -440,24 +444,39 @@ def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
     """Play `path` on a fresh anvil; returns the report (rows + summary). Leaves nothing running."""
     t_start = time.monotonic()
     warnings.filterwarnings("ignore", message=".*import_remapping.*")
-    with sigterm_as_interrupt(), Anvil(timestamp=int(path.t[0])) as node:
-        os.environ["APE_FOUNDRY_HOST"] = node.uri
-        from ape import Project, chain, networks
-        from ape.logging import LogLevel, logger
+    import ape  # noqa: F401 - installs ape's own SIGINT handler, which own_interrupts then replaces
 
-        logger.set_level(LogLevel.ERROR)
-        logging.getLogger("ballast").setLevel(logging.WARNING)
-        project = Project(REPO_ROOT)
-        with networks.parse_network_choice("ethereum:local:foundry", disconnect_after=True):
-            w = setup_world(project, path, echo)
-            keeper = DemoKeeper(w, node.uri)
-            chain.pending_timestamp = int(path.t[0]) + HOUR
-            chain.mine()
-            keeper.tick()
-            fund_and_borrow(w, echo)
-            rows = play(w, keeper, path, progress, echo)
-            summary = summarise(w, keeper, path, rows, time.monotonic() - t_start)
-            summary["anvil_pid"] = node.proc.pid
+    previous = own_interrupts()
+    try:
+        with Anvil(timestamp=int(path.t[0])) as node:
+            report = play_on(node, path, progress, echo)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    report["summary"]["seconds"] = round(time.monotonic() - t_start, 1)
+    return report
+
+
+def play_on(node: Anvil, path: PricePath, progress: bool, echo) -> dict:
+    """Everything that happens on the demo's anvil: deploy, fund, play, summarise."""
+    from ape import Project, chain, networks
+    from ape.logging import LogLevel, logger
+
+    os.environ["APE_FOUNDRY_HOST"] = node.uri
+    logger.set_level(LogLevel.ERROR)
+    logging.getLogger("ballast").setLevel(logging.WARNING)
+    project = Project(REPO_ROOT)
+    with networks.parse_network_choice("ethereum:local:foundry", disconnect_after=True):
+        own_interrupts()  # connecting may install ape's handlers again
+        w = setup_world(project, path, echo)
+        keeper = DemoKeeper(w, node.uri)
+        chain.pending_timestamp = int(path.t[0]) + HOUR
+        chain.mine()
+        keeper.tick()
+        fund_and_borrow(w, echo)
+        rows = play(w, keeper, path, progress, echo)
+        summary = summarise(w, keeper, rows)
+        summary["anvil_pid"] = node.proc.pid if node.proc else None
     return {"label": path.label, "rows": [r.__dict__ for r in rows], "summary": summary}
 
 
@@ -499,7 +518,7 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
     return rows
 
 
-def summarise(w: World, keeper: DemoKeeper, path: PricePath, rows: list[Row], seconds: float) -> dict:
+def summarise(w: World, keeper: DemoKeeper, rows: list[Row]) -> dict:
     m = w.market
     open_debt = sum(int(m.position(b)[1]) for b in w.borrowers) / w.loan_unit
     return {
@@ -517,7 +536,6 @@ def summarise(w: World, keeper: DemoKeeper, path: PricePath, rows: list[Row], se
         "total_assets": int(m.totalAssets()) / w.loan_unit,
         "market": w.dep.market,
         "oracle": w.dep.oracle,
-        "seconds": round(seconds, 1),
     }
 
 

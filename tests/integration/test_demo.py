@@ -81,11 +81,11 @@ def test_scenario_head_and_bad_phase():
 def test_demo_plays_the_crash_and_liquidates(tmp_path):
     """Calm day then the first hours of the crash: sigma and the required ratios rise, the bot liquidates."""
     out, png = tmp_path / "r.json", tmp_path / "p.png"
-    proc = ballast(["demo", "--hours", "30", "--no-progress", "--json", str(out), "--plot", str(png)])
+    proc = ballast(["demo", "--hours", "27", "--no-progress", "--json", str(out), "--plot", str(png)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(out.read_text())
     rows, s = report["rows"], report["summary"]
-    assert len(rows) == 29 and s["hours"] == 29
+    assert len(rows) == 26 and s["hours"] == 26
     assert png.stat().st_size > 10_000
     sc = scenario.generate(seed=7)
     # The oracle holds the pool's price after the swaps (the close), up to the keeper's 1% deviation rule.
@@ -100,7 +100,7 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     # Maintenance tightens at a bounded pace (ramp 2%/h of the base), never in one block.
     steps = np.diff([r["maint_base"] for r in rows])
     hours = np.diff([r["time"] for r in rows]) / 3600
-    assert np.all(steps <= 0.02 * hours + 1e-9)
+    assert np.all(steps <= 0.02 * (hours + 5 / 3600))  # views run a few seconds after the row's block
     assert steps.max() > 0.019  # and the crash did push it to that pace
     assert s["liquidations"] > 0
     assert s["liquidations"] == sum(r["liquidations"] for r in rows)
@@ -166,3 +166,44 @@ def test_demo_window_outside_the_file_fails_in_one_line(tmp_path):
     proc = ballast(["demo", "--csv", str(csv), "--start", "2021-01-01"])
     assert proc.returncode == 1
     assert "fewer than 2 candles in the window" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:
+            out.append((int(fields[0]), fields[1].strip("()")))
+    return out
+
+
+def test_demo_interrupted_stops_its_anvil():
+    """Ctrl-C in the middle of the run: one error line, non-zero exit, and the demo's anvil is gone."""
+    import signal
+    import time
+
+    env = dict(os.environ, PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+               PYTHONPATH=str(ROOT))  # fmt: skip
+    env.pop("APE_FOUNDRY_HOST", None)
+    proc = subprocess.Popen([str(BIN / "ballast"), "demo", "--no-progress", "--plot", "/dev/null"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        anvil = None
+        deadline = time.monotonic() + 120
+        while anvil is None and time.monotonic() < deadline and proc.poll() is None:
+            anvil = next((p for p, name in _children(proc.pid) if name == "anvil"), None)
+            time.sleep(0.2)
+        assert anvil is not None, "the demo did not start its anvil"
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert "ballast: error: interrupted; anvil stopped" in err
+    assert not pid_alive(anvil)

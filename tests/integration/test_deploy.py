@@ -113,35 +113,6 @@ def test_is_local_and_deployments_path():
 # --- the script, end to end, on an anvil of its own ------------------------------------------------
 
 
-def test_ape_run_deploy_on_local_anvil_writes_deployments(tmp_path):
-    out = tmp_path / "deployments" / "local.json"
-    with Anvil() as node:
-        proc = run_cli(
-            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)],
-            {"APE_FOUNDRY_HOST": node.uri},
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        dep = json.loads(out.read_text())
-        from web3 import Web3
-
-        w3 = Web3(Web3.HTTPProvider(node.uri))
-        for key in (
-            "oracle",
-            "market_blueprint",
-            "factory",
-            "market",
-            "loan_token",
-            "collateral_token",
-            "pool",
-        ):
-            assert len(w3.eth.get_code(Web3.to_checksum_address(dep[key]))) > 0, key
-    assert dep["network"] == "ethereum:local"
-    assert dep["chain_id"] == 31337
-    assert dep["asset_id"] == 1
-    assert dep["risk"]["z_init"] == str(model.RiskParams().z_init)
-    assert "wrote" in proc.stdout
-
-
 def test_ape_run_deploy_unknown_network_fails_in_one_line():
     proc = run_cli(["ape", "run", "deploy", "--network", "ethereum:atlantis"])
     assert proc.returncode != 0
@@ -227,12 +198,31 @@ def test_parse_assignments():
         d.parse_assignments(("z_init=lots",), model.RiskParams, "risk")
 
 
-def test_ape_run_configure_after_deploy_on_local_anvil(tmp_path):
-    out = tmp_path / "local.json"
+def test_ape_run_deploy_then_configure_on_local_anvil(tmp_path):
+    """The scripts end to end on an anvil of their own: deploy writes the deployments file with live
+    contracts at its addresses; configure applies a change and reports a bound's own revert message."""
+    from web3 import Web3
+
+    out = tmp_path / "deployments" / "local.json"
     with Anvil() as node:
         env = {"APE_FOUNDRY_HOST": node.uri}
-        deployed = run_cli(["ape", "run", "deploy", "--out", str(out)], env)
-        assert deployed.returncode == 0, deployed.stderr
+        deployed = run_cli(
+            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)], env
+        )
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        assert "wrote" in deployed.stdout
+        dep = json.loads(out.read_text())
+        w3 = Web3(Web3.HTTPProvider(node.uri))
+        for key in (
+            "oracle",
+            "market_blueprint",
+            "factory",
+            "market",
+            "loan_token",
+            "collateral_token",
+            "pool",
+        ):
+            assert len(w3.eth.get_code(Web3.to_checksum_address(dep[key]))) > 0, key
         ok = run_cli(["ape", "run", "configure", "--deployments", str(out), "--risk", "bonus=60000000000000000",
                       "--keeper", "0x" + "22" * 20], env)  # fmt: skip
         assert ok.returncode == 0, ok.stderr
@@ -240,5 +230,12 @@ def test_ape_run_configure_after_deploy_on_local_anvil(tmp_path):
         bad = run_cli(["ape", "run", "configure", "--deployments", str(out), "--risk", "z_init=1"], env)
         assert bad.returncode != 0
         assert "market: z_init too low" in error_line(bad)
+    assert dep["network"] == "ethereum:local"
+    assert dep["chain_id"] == 31337
+    assert dep["asset_id"] == 1
+    assert dep["risk"]["z_init"] == str(model.RiskParams().z_init)
+
+
+def test_ape_run_configure_with_nothing_to_change_fails_in_one_line():
     nothing = run_cli(["ape", "run", "configure"])
     assert nothing.returncode != 0 and "nothing to change" in error_line(nothing)
