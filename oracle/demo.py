@@ -44,12 +44,14 @@ POOL_FEE = 0.003  # ConstantProductPool's fee on the input amount (the trader's 
 
 # Test account roles (ape test accounts = anvil's default mnemonic)
 ADMIN, KEEPER, GUARDIAN, LENDER = 0, 1, 2, 3
-BORROWERS = (4, 5, 6, 7, 8)
+BORROWERS = (4, 5, 6, 7)
+WATCHER = 8  # holds a reference position (collateral, never debt) whose H_init / H_maint are shown
 LIQUIDATOR = 9
 # Each borrower borrows this fraction of what the market lets it borrow (its distance from H_init)
-BORROW_FRACTIONS = (0.99, 0.97, 0.94, 0.88, 0.75)
+BORROW_FRACTIONS = (0.99, 0.96, 0.90, 0.75)
 # Collateral of each borrower, in units of "pool value / 1000" (so positions matter next to depth)
-BORROWER_SIZES = (3.0, 1.5, 2.5, 1.0, 2.0)
+BORROWER_SIZES = (3.0, 1.5, 2.5, 1.0)
+WATCHER_SIZE = 2.0
 POOL_VALUE = 10_000_000  # loan tokens on the loan side of the pool
 LENDER_DEPOSIT = 2_000_000  # loan tokens supplied by the lender
 AT_RISK_HF = 105 * WAD // 100  # health factor below which a position counts as at risk
@@ -253,7 +255,8 @@ class World:
     liquidator: object
     loan_unit: int
     coll_unit: int
-    ref_collateral: int  # collateral amount of the reference position (the median borrower's)
+    watcher: object  # the reference position's owner
+    ref_collateral: int  # collateral amount of the reference position
 
     def price_raw(self, human_price: float) -> float:
         """Loan raw units per collateral raw unit for a price in loan tokens per collateral token."""
@@ -291,6 +294,7 @@ def setup_world(project, path: PricePath, log) -> World:
         keeper=acc[KEEPER],
         lender=acc[LENDER],
         borrowers=[acc[i] for i in BORROWERS],
+        watcher=acc[WATCHER],
         liquidator=acc[LIQUIDATOR],
         loan_unit=10 ** int(loan.decimals()),
         coll_unit=10 ** int(coll.decimals()),
@@ -309,23 +313,25 @@ def fund_and_borrow(w: World, log) -> None:
     w.loan.approve(market, amount, sender=w.lender)
     market.deposit(amount, w.lender, sender=w.lender)
     price = int(w.oracle.metrics(w.dep.asset_id)[0])
-    sizes = []
-    for b, size in zip(w.borrowers, BORROWER_SIZES):
+    for b, size in zip([*w.borrowers, w.watcher], [*BORROWER_SIZES, WATCHER_SIZE]):
         coll_value = POOL_VALUE * size / 1000 * w.loan_unit  # loan raw units
         coll_amount = int(coll_value * WAD // price)
-        sizes.append(coll_amount)
         w.collateral.mint(b, coll_amount, sender=w.admin)
         w.collateral.approve(market, coll_amount, sender=b)
         market.supply_collateral(coll_amount, b, sender=b)
     for b, frac in zip(w.borrowers, BORROW_FRACTIONS):
         amount = int(int(market.max_borrowable(b)) * frac)
         market.borrow(amount, b, sender=b)
-    w.ref_collateral = int(sorted(sizes)[len(sizes) // 2])
+    w.ref_collateral = int(market.position(w.watcher)[0])
     # The liquidator holds loan tokens to repay debt with.
     stash = LENDER_DEPOSIT * w.loan_unit
     w.loan.mint(w.liquidator, stash, sender=w.admin)
     w.loan.approve(market, 2**256 - 1, sender=w.liquidator)
-    log(f"lender deposited {LENDER_DEPOSIT:,}; {len(w.borrowers)} borrowers borrowed near H_init")
+    log(
+        f"lender deposited {LENDER_DEPOSIT:,}; {len(w.borrowers)} borrowers borrowed "
+        f"{', '.join(f'{f:.0%}' for f in BORROW_FRACTIONS)} of their limit under H_init; "
+        f"a watcher holds a reference position of {WATCHER_SIZE * POOL_VALUE / 1000:,.0f} (value) without debt"
+    )
 
 
 def move_pool_to(w: World, human_price: float) -> None:
@@ -398,6 +404,8 @@ class Row:
     price: float  # loan tokens per collateral token (oracle)
     sigma: float
     depth: float  # loan tokens (oracle)
+    h_init: float  # h_init_of(watcher): initial haircut of the reference position
+    h_maint: float  # h_maint_of(watcher): effective (ramped) maintenance haircut of the reference position
     cr_init: float  # required_ratio(reference collateral, initial=True)
     cr_maint: float  # required_ratio(reference collateral, initial=False): ramped maintenance
     maint_base: float
@@ -430,6 +438,8 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         price=price_wad / WAD * w.coll_unit / w.loan_unit,
         sigma=sigma / WAD,
         depth=depth / w.loan_unit,
+        h_init=int(m.h_init_of(w.watcher)) / WAD,
+        h_maint=int(m.h_maint_of(w.watcher)) / WAD,
         cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
         cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
         maint_base=int(m.maint_base()) / WAD,
@@ -489,13 +499,15 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
     rows: list[Row] = []
     total_liq = 0
     cols = (
-        TextColumn("[bold]hour {task.completed}/{task.total}"),
+        TextColumn("[bold]hours"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.description}"),
     )
     with Progress(*cols, disable=not progress, transient=False) as bar:
+        say = bar.console.print if progress else echo
+        say(ROW_HEADER)
         task = bar.add_task("", total=len(path) - 1)
         for i in range(1, len(path)):
             end_of_hour = int(path.t[i]) + HOUR
@@ -506,16 +518,21 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
             total_liq += len(done)
             row = read_row(w, i, path.phase[i] if path.phase else "", len(done), total_liq)
             rows.append(row)
-            bar.update(
-                task,
-                advance=1,
-                description=(
-                    f"price {row.price:,.2f}  sigma {row.sigma:.2f}  depth {row.depth:,.0f}  "
-                    f"CR init {row.cr_init:.3f} maint {row.cr_maint:.3f}  at risk {row.at_risk}  "
-                    f"liquidations {row.liquidations_total}"
-                ),
-            )
+            say(format_row(row))
+            bar.update(task, advance=1, description=row.phase)
     return rows
+
+
+ROW_HEADER = "hour phase        price  sigma     depth  H_init H_maint  at risk  liquidated"
+
+
+def format_row(r: Row) -> str:
+    """One line (< 80 columns) per simulated hour; every number was read from the chain: the oracle's
+    metrics and the market's views for the reference position (H_maint is the ramped effective one)."""
+    return (
+        f"{r.hour:4d} {r.phase[:8]:8s} {r.price:9,.2f} {r.sigma:6.3f} {r.depth:9,.0f}  {r.h_init:6.4f}"
+        f"  {r.h_maint:6.4f}  {r.at_risk:7d}  {r.liquidations:3d} ({r.liquidations_total})"
+    )
 
 
 def summarise(w: World, keeper: DemoKeeper, rows: list[Row]) -> dict:
