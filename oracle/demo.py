@@ -575,7 +575,10 @@ def plot(report: dict, out: Path) -> Path:
         ax[0].axvline(x, color="red", alpha=0.25)
     ax[0].set_title(f"Ballast demo: {report['label']} (red: hours with liquidations)")
     ax[1].plot(h, [r["sigma"] for r in rows], color="tab:orange")
-    ax[1].set_ylabel("sigma (annualised)")
+    ax[1].set_ylabel("sigma (annualised)", color="tab:orange")
+    depth_ax = ax[1].twinx()
+    depth_ax.plot(h, [r["depth"] for r in rows], color="tab:green", lw=1)
+    depth_ax.set_ylabel("depth (oracle, loan tokens)", color="tab:green")
     ax[2].plot(h, [r["cr_init"] for r in rows], label="required CR, initial", color="tab:blue")
     ax[2].plot(h, [r["cr_maint"] for r in rows], label="required CR, maintenance (ramped)", color="tab:red")
     n = len(rows[0]["borrower_cr"]) if rows else 0
