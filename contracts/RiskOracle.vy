@@ -45,6 +45,10 @@
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 
+from .interfaces import IRiskOracle
+
+implements: IRiskOracle
+
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
 
@@ -412,11 +416,13 @@ def post(observed_at: uint256, deadline: uint256, updates: DynArray[uint256, MAX
 
     for w: uint256 in updates:
         aid: uint256 = w >> WORD_ID_SHIFT
+        # Ids are 16 bits; a word with bits set above them names no asset.
+        assert aid < MAX_ASSETS, "oracle: unknown asset"
         old: uint256 = self._slots[aid]
         assert old & FLAG_EXISTS != 0, "oracle: unknown asset"
         old_at: uint256 = (old >> AT_SHIFT) & MASK32
         assert observed_at > old_at, "oracle: observation not newer"
-        assert (w >> WORD_PRICE_SHIFT) & MASK96 != 0, "oracle: price zero"
+        assert w & (MASK96 << WORD_PRICE_SHIFT) != 0, "oracle: price zero"
         depth: uint256 = (w >> WORD_DEPTH_SHIFT) & MASK88
         assert depth != 0, "oracle: depth zero"
         units: uint256 = w & MASK32

@@ -10,7 +10,7 @@ raw units. Times are seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 WAD = 10**18
 YEAR = 365 * 86_400
@@ -25,6 +25,9 @@ MAX_PRICE = 2**PRICE_BITS - 1
 MAX_DEPTH = 2**DEPTH_BITS - 1
 MAX_SIGMA_UNITS = 2**SIGMA_BITS - 1
 FLAG_PENDING = 1
+FLAG_EXISTS = 2  # set by add_asset: an id without it is unknown
+MIN_SIGMA = WAD // 100  # RiskOracle accepts sigma in [MIN_SIGMA, MAX_SIGMA] (WAD)
+MAX_SIGMA = 20 * WAD
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -116,7 +119,7 @@ class RiskParams:
     def slip_coef(self) -> int:
         return self.slip_k * 2 // 100
 
-    def replace(self, **kw) -> "RiskParams":
+    def replace(self, **kw) -> RiskParams:
         return replace(self, **kw)
 
 
@@ -189,14 +192,19 @@ def clip_update(
 ) -> tuple[int, int]:
     """What the keeper posts so the guardrails never revert and nothing waits in the pending slot:
     sigma no lower than the fall bound (nor below the loosen threshold), depth no higher than the
-    rise bound (nor above it). Sigma is returned rounded to its storage unit (up)."""
+    rise bound (nor above it), both inside the oracle's hard bounds (sigma in [MIN_SIGMA, MAX_SIGMA],
+    depth in [1, MAX_DEPTH]). Sigma is returned rounded to its storage unit (up). A first post
+    (`first`) is only held to the hard bounds. Needs dt >= 1 (an observation newer than the stored one)."""
     if first:
-        return units_to_sigma(sigma_to_units(new_sigma)), min(new_depth, MAX_DEPTH)
+        sigma = min(max(units_to_sigma(sigma_to_units(new_sigma)), MIN_SIGMA), MAX_SIGMA)
+        return sigma, min(max(new_depth, 1), MAX_DEPTH)
     lo = max(min_sigma_allowed(old_sigma, dt, g), ceil_div(old_sigma * (WAD - g.loosen_threshold), WAD))
-    sigma = max(new_sigma, lo)
-    sigma = units_to_sigma(sigma_to_units(sigma))
+    sigma = max(new_sigma, lo, MIN_SIGMA)
+    # MAX_SIGMA is a multiple of SIGMA_UNIT and the stored sigma never exceeds it, so capping keeps
+    # sigma >= lo (lo <= old_sigma <= MAX_SIGMA).
+    sigma = min(units_to_sigma(sigma_to_units(sigma)), MAX_SIGMA)
     hi = min(max_depth_allowed(old_depth, dt, g), old_depth * (WAD + g.loosen_threshold) // WAD)
-    depth = min(new_depth, hi, MAX_DEPTH)
+    depth = max(min(new_depth, hi, MAX_DEPTH), 1)
     return sigma, depth
 
 

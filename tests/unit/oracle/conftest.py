@@ -2,7 +2,7 @@
 tokens as plain addresses (the oracle never calls them), helpers that pack update words with `oracle.model`."""
 
 import pytest
-from oracle_helpers import DEPTH, PRICE, SIGMA
+from oracle_helpers import DEPTH, HOUR, PRICE, SIGMA
 
 from oracle import model
 
@@ -27,16 +27,6 @@ def asset(oracle, admin, keeper, tokens):
 
 
 @pytest.fixture
-def now(chain):
-    """Timestamp of the next block (what block.timestamp will be in the next transaction)."""
-
-    def _now():
-        return chain.pending_timestamp
-
-    return _now
-
-
-@pytest.fixture
 def post(oracle, keeper, chain):
     """post(updates, observed_at=None, deadline=None, sender=keeper): updates are
     (asset_id, price, depth, sigma_wad) tuples; observed_at defaults to the next block's time."""
@@ -48,6 +38,7 @@ def post(oracle, keeper, chain):
         words = [model.pack_update(*u) for u in updates]
         return oracle.post(at, dl, words, sender=sender or keeper)
 
+    _post.oracle = oracle
     return _post
 
 
@@ -57,3 +48,16 @@ def posted(asset, post, chain):
     at = chain.pending_timestamp
     post([(asset, PRICE, DEPTH, SIGMA)], observed_at=at)
     return at
+
+
+@pytest.fixture
+def queued(posted, asset, post, chain):
+    """Asset 1 with a pending loosening: 5 hours of observation time after the first post, sigma
+    falls 25% (allowed by the 5%/h fall bound, beyond the 20% loosen threshold). Returns
+    (observed_at, eta, pending sigma, depth)."""
+    at = posted + 5 * HOUR
+    chain.pending_timestamp = at
+    sigma = SIGMA * 3 // 4
+    tx = post([(asset, PRICE, DEPTH, sigma)], observed_at=at)
+    eta = tx.decode_logs(post.oracle.UpdateQueued)[0].eta
+    return at, eta, sigma, DEPTH

@@ -1,0 +1,54 @@
+"""RiskOracle.set_guard_params (and the guard_params view): each bound has its own message."""
+
+import ape
+import pytest
+from oracle_helpers import HOUR, WAD
+
+LOW = (10**15, 10**15, 10**16, 300)  # the MIN_ constants
+HIGH = (WAD // 2, WAD, WAD // 2, 7 * 86_400)  # the MAX_ constants
+NAMES = ("sigma_fall_per_hour", "depth_rise_per_hour", "loosen_threshold", "challenge_window")
+DEFAULT = (5 * WAD // 100, 5 * WAD // 100, 20 * WAD // 100, HOUR)
+
+
+def test_set_guard_params(oracle, admin):
+    new = (10 * WAD // 100, 7 * WAD // 100, 30 * WAD // 100, 2 * HOUR)
+    tx = oracle.set_guard_params(*new, sender=admin)
+    assert oracle.guard_params() == new
+    logs = tx.decode_logs(oracle.GuardParamsSet)
+    assert [
+        (x.sigma_fall_per_hour, x.depth_rise_per_hour, x.loosen_threshold, x.challenge_window) for x in logs
+    ] == [new]
+
+
+@pytest.mark.parametrize("bounds", [LOW, HIGH], ids=["min", "max"])
+def test_bounds_themselves_are_accepted(oracle, admin, bounds):
+    oracle.set_guard_params(*bounds, sender=admin)
+    assert oracle.guard_params() == bounds
+
+
+@pytest.mark.parametrize("i", range(4), ids=NAMES)
+def test_one_below_min_reverts(oracle, admin, i):
+    params = list(DEFAULT)
+    params[i] = LOW[i] - 1
+    with ape.reverts(f"oracle: {NAMES[i]} too low"):
+        oracle.set_guard_params(*params, sender=admin)
+
+
+@pytest.mark.parametrize("i", range(4), ids=NAMES)
+def test_one_above_max_reverts(oracle, admin, i):
+    params = list(DEFAULT)
+    params[i] = HIGH[i] + 1
+    with ape.reverts(f"oracle: {NAMES[i]} too high"):
+        oracle.set_guard_params(*params, sender=admin)
+
+
+def test_set_guard_params_not_owner_reverts(oracle, guardian):
+    with ape.reverts("ownable: caller is not the owner"):
+        oracle.set_guard_params(*DEFAULT, sender=guardian)
+
+
+def test_set_guard_params_keeps_the_pause(oracle, admin, guardian):
+    oracle.pause(sender=guardian)
+    oracle.set_guard_params(*HIGH, sender=admin)
+    assert oracle.paused()
+    assert oracle.guard_params() == HIGH
