@@ -29,11 +29,13 @@ from snekmate.auth import ownable_2step
 
 from .interfaces import IRiskOracle
 from .interfaces import IMarketFactory
+from .interfaces import IMarket
 from .modules import risk_model
 from .modules import market_params
 
 implements: IERC20
 implements: IERC4626
+implements: IMarket
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
@@ -68,11 +70,14 @@ MAX_PAGE: constant(uint256) = 100
 MASK128: constant(uint256) = 2**128 - 1
 MASK64: constant(uint256) = 2**64 - 1
 MASK60: constant(uint256) = 2**60 - 1
-MASK56: constant(uint256) = 2**56 - 1
+MASK40: constant(uint256) = 2**40 - 1
+MASK112: constant(uint256) = 2**112 - 1
 MASK32: constant(uint256) = 2**32 - 1
 MASK20: constant(uint256) = 2**20 - 1
 # @dev Largest value a 128-bit packed amount may hold.
 MAX_AMOUNT: constant(uint256) = 2**128 - 1
+# @dev Largest idle balance the 112-bit packed field may hold.
+MAX_IDLE: constant(uint256) = 2**112 - 1
 
 # @dev The loan token (lent, borrowed, repaid).
 LOAN: public(immutable(address))
@@ -95,6 +100,7 @@ struct Totals:
     idle: uint256          # loan-token raw units held for lenders (not lent out)
     maint_base: uint256    # ramped maintenance base, WAD
     last_update: uint256   # unix seconds of the last accrual / ramp poke
+    last_sigma: uint256    # effective sigma seen by the last poke, 1e-8 units (capped at 2**32 - 1)
     paused: bool
 
 
@@ -115,14 +121,8 @@ struct Risk:
     price: uint256         # collateral price in loan-token raw units per collateral unit, WAD
     sigma: uint256         # effective sigma (stressed when stale), WAD
     depth: uint256         # loan-token raw units
+    observed_at: uint256   # unix seconds of the observation
     stale: bool
-
-
-struct PositionView:
-    account: address
-    collateral: uint256    # collateral raw units
-    debt: uint256          # loan-token raw units (rounded up)
-    liquidatable: bool
 
 
 # @dev ERC-20 share balances (shares, DECIMALS decimals).
@@ -138,7 +138,8 @@ symbol: public(String[32])
 
 # @dev total_debt:128 | total_debt_shares:128 (loan raw units | debt shares).
 _debt_word: uint256
-# @dev idle:128 | maint_base:64 | last_update:56 | paused:8 (loan raw units | WAD | seconds | flag).
+# @dev idle:112 | maint_base:64 | last_update:40 | last_sigma:32 | paused:8
+#      (loan raw units | WAD | seconds | 1e-8 sigma units | flag).
 _state_word: uint256
 # @dev vol_coef_init:64 | vol_coef_maint:64 | h_min:64 | h_max:64 (all WAD).
 _risk_word_a: uint256
@@ -288,7 +289,7 @@ def __init__(
     # The ramp starts at the cap: the first poke loosens it to its target at once.
     self._store_totals(Totals(
         total_debt=0, total_shares=0, idle=0, maint_base=risk.h_max,
-        last_update=block.timestamp, paused=False,
+        last_update=block.timestamp, last_sigma=0, paused=False,
     ))
 
 
@@ -486,7 +487,7 @@ def deposit(assets: uint256, receiver: address) -> uint256:
     shares: uint256 = self._to_shares(received, t.idle + t.total_debt, False)
     assert shares != 0, "market: zero shares"
     t.idle += received
-    assert t.idle <= MAX_AMOUNT, "market: amount too large"
+    assert t.idle <= MAX_IDLE, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=received, shares=shares)
@@ -513,7 +514,7 @@ def mint(shares: uint256, receiver: address) -> uint256:
     received: uint256 = self._pull(LOAN, assets)
     assert received == assets, "market: received less than sent"
     t.idle += received
-    assert t.idle <= MAX_AMOUNT, "market: amount too large"
+    assert t.idle <= MAX_IDLE, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=assets, shares=shares)
@@ -735,6 +736,19 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     return seized
 
 
+@external
+def poke():
+    """
+    @notice Accrue interest and move the maintenance ramp now (anyone; the
+            keeper calls it after posting so that a spike starts the ramp
+            at once rather than at the next user call).
+    """
+    t: Totals = empty(Totals)
+    r: Risk = empty(Risk)
+    t, r = self._accrue_and_poke()
+    self._store_totals(t)
+
+
 # ------------------------------------------------------------------ views
 
 @external
@@ -800,6 +814,15 @@ def last_update() -> uint256:
     @notice Time of the last accrual and ramp poke.
     """
     return self._load_totals().last_update
+
+
+@external
+@view
+def last_sigma() -> uint256:
+    """
+    @notice Effective sigma the last ramp poke saw (WAD, rounded down to 1e-8 units).
+    """
+    return self._load_totals().last_sigma * market_params.SIGMA_UNIT
 
 
 @external
@@ -925,7 +948,7 @@ def max_borrowable(account: address) -> uint256:
 
 @external
 @view
-def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE]:
+def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, MAX_PAGE]:
     """
     @notice Borrowers `start` .. `start + count - 1` (0-based) with their
             collateral, debt and whether they can be liquidated now.
@@ -935,7 +958,7 @@ def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
     t, r = self._view_state()
-    out: DynArray[PositionView, MAX_PAGE] = []
+    out: DynArray[IMarket.PositionView, MAX_PAGE] = []
     n: uint256 = self.num_borrowers
     for i: uint256 in range(MAX_PAGE):
         if i >= count or start + i >= n:
@@ -943,7 +966,7 @@ def positions(start: uint256, count: uint256) -> DynArray[PositionView, MAX_PAGE
         account: address = self._borrower_at[start + i + 1]
         word: uint256 = self._positions[account]
         debt: uint256 = self._to_debt(word & MASK128, t, True)
-        out.append(PositionView(
+        out.append(IMarket.PositionView(
             account=account, collateral=word >> 128, debt=debt,
             liquidatable=not self._healthy_maint(word >> 128, debt, t, r),
         ))
@@ -1019,8 +1042,9 @@ def _load_totals() -> Totals:
     d: uint256 = self._debt_word
     s: uint256 = self._state_word
     return Totals(
-        total_debt=d >> 128, total_shares=d & MASK128, idle=s >> 128,
-        maint_base=(s >> 64) & MASK64, last_update=(s >> 8) & MASK56, paused=(s & 1) == 1,
+        total_debt=d >> 128, total_shares=d & MASK128, idle=s >> 144,
+        maint_base=(s >> 80) & MASK64, last_update=(s >> 40) & MASK40, last_sigma=(s >> 8) & MASK32,
+        paused=(s & 1) == 1,
     )
 
 
@@ -1033,7 +1057,7 @@ def _store_totals(t: Totals):
     p: uint256 = 0
     if t.paused:
         p = 1
-    self._state_word = (t.idle << 128) | (t.maint_base << 64) | (t.last_update << 8) | p
+    self._state_word = (t.idle << 144) | (t.maint_base << 80) | (t.last_update << 40) | (t.last_sigma << 8) | p
 
 
 @internal
@@ -1143,6 +1167,7 @@ def _read_risk(h: Hot) -> Risk:
         price=price,
         sigma=risk_model.effective_sigma(sigma, observed_at, block.timestamp, h.stale_after, h.stale_sigma),
         depth=depth,
+        observed_at=observed_at,
         stale=age > h.stale_after,
     )
 
@@ -1152,15 +1177,25 @@ def _read_risk(h: Hot) -> Risk:
 def _poked(t: Totals, h: Hot, r: Risk) -> Totals:
     """
     @dev Move the maintenance base towards its target (risk_model.ramp) and
-         stamp the time. The stored value is capped at h_max: any base at or
-         above the cap yields the same clamped H_maint.
+         stamp the time. The ramp's clock runs from the last poke, except
+         when sigma has risen since that poke: then the rise can be no older
+         than the observation that brought it, so the clock starts there
+         (a spike after a quiet spell never tightens in one block by the
+         whole quiet spell's allowance). The stored value is capped at
+         h_max: any base at or above the cap yields the same clamped H_maint.
     """
     target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self._rate(t), h.horizon, h.bonus)
+    # rounds down: a rise smaller than one unit does not restart the clock
+    sigma_units: uint256 = min(r.sigma // market_params.SIGMA_UNIT, MASK32)
+    since: uint256 = t.last_update
+    if sigma_units > t.last_sigma and r.observed_at > since:
+        since = r.observed_at
     elapsed: uint256 = 0
-    if block.timestamp > t.last_update:
-        elapsed = block.timestamp - t.last_update
+    if block.timestamp > since:
+        elapsed = block.timestamp - since
     t.maint_base = min(risk_model.ramp(t.maint_base, target, elapsed, h.ramp_per_hour), h.h_max)
     t.last_update = block.timestamp
+    t.last_sigma = sigma_units
     return t
 
 

@@ -239,10 +239,64 @@ class RampState:
 
     value: int
     updated_at: int
+    last_sigma: int = 0  # effective sigma seen by the last poke, in SIGMA_UNIT units (Market.vy)
 
     def poke(self, target: int, now: int, p: RiskParams) -> int:
         self.value = ramp(self.value, target, max(0, now - self.updated_at), p.ramp_per_hour)
         self.updated_at = now
         return self.value
 
+    def poke_market(self, target: int, sigma: int, observed_at: int, now: int, p: RiskParams) -> int:
+        """Market.vy's poke exactly: the ramp's clock runs from the last poke, except when the effective
+        sigma rose since then: the clock then starts at the observation that brought the rise (a spike
+        after a quiet spell never tightens by the quiet spell's allowance in one block). The stored
+        value is capped at h_max (any base at or above it gives the same clamped H_maint)."""
+        units = min(sigma // SIGMA_UNIT, MAX_SIGMA_UNITS)
+        since = self.updated_at
+        if units > self.last_sigma and observed_at > since:
+            since = observed_at
+        self.value = min(ramp(self.value, target, max(0, now - since), p.ramp_per_hour), p.h_max)
+        self.updated_at = now
+        self.last_sigma = units
+        return self.value
 
+
+
+
+# --- market position math (Market.vy) -------------------------------------------------------
+
+
+def collateral_value(amount: int, price: int) -> int:
+    """Collateral value in loan-token raw units (rounds down, against the borrower)."""
+    return amount * price // WAD
+
+
+def utilisation(total_debt: int, idle: int) -> int:
+    """total_debt / (idle + total_debt), WAD, rounds down; 0 for an empty market."""
+    total = idle + total_debt
+    return 0 if total == 0 else total_debt * WAD // total
+
+
+def market_rate(total_debt: int, idle: int, r: RateParams) -> int:
+    """The market's annual borrow rate at its utilisation (WAD)."""
+    return borrow_rate(utilisation(total_debt, idle), r.base, r.slope1, r.slope2, r.kink)
+
+
+def accrue(total_debt: int, rate: int, dt: int) -> int:
+    """Total debt after `dt` seconds of linear accrual at `rate` (interest rounds down)."""
+    return total_debt + total_debt * rate * dt // (YEAR * WAD)
+
+
+def is_healthy(debt: int, value: int, h: int) -> bool:
+    """debt <= value * (1 - H), in the contract's integer form."""
+    return debt == 0 or debt * WAD <= value * (WAD - h)
+
+
+def health_factor(debt: int, value: int, h: int) -> int:
+    """value * (1 - H) / debt, WAD (rounds down); max uint256 without debt."""
+    return 2**256 - 1 if debt == 0 else value * (WAD - h) // debt
+
+
+def seized_collateral(repaid: int, price: int, bonus: int, collateral: int) -> int:
+    """Collateral a liquidator receives for `repaid` (rounds down), at most what is left."""
+    return min(repaid * (WAD + bonus) // price, collateral)

@@ -60,6 +60,10 @@ def post(risk_oracle, keeper, chain):
 
     def _post(asset_id, price=PRICE, sigma=SIGMA, depth=DEPTH, observed_at=None):
         at = chain.pending_timestamp if observed_at is None else observed_at
+        last = risk_oracle.metrics(asset_id)[3]
+        if at <= last:  # observations must be strictly newer: move the clock on
+            at = last + 1
+        chain.pending_timestamp = max(chain.pending_timestamp, at)
         word = model.pack_update(asset_id, price, depth, sigma)
         return risk_oracle.post(at, at + 3_600, [word], sender=keeper)
 
@@ -107,7 +111,7 @@ LEND = 1_000_000 * 10**LOAN_DECIMALS  # 1M USDC supplied by the lender
 COLL = 10 * 10**COLL_DECIMALS  # 10 WETH = 20,000 USDC of collateral
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def supplied(market, loan_token, lender, fund):
     """The default market with LEND supplied by the lender."""
     fund(loan_token, lender, LEND, market)
@@ -115,7 +119,7 @@ def supplied(market, loan_token, lender, fund):
     return market
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def with_collateral(supplied, coll_token, borrower, fund):
     """Supplied market where the borrower has COLL collateral and no debt."""
     fund(coll_token, borrower, COLL, supplied)
@@ -123,7 +127,7 @@ def with_collateral(supplied, coll_token, borrower, fund):
     return supplied
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def borrowed(with_collateral, borrower, loan_token):
     """The borrower has borrowed 10,000 USDC (50% of the collateral's value) and approved repayments."""
     with_collateral.borrow(10_000 * 10**LOAN_DECIMALS, borrower, sender=borrower)

@@ -1,3 +1,3 @@
 """Market unit-test fixtures (shared with the factory and integration tests through market_fixtures)."""
 
-from market_fixtures import *  # noqa: F401,F403
+from market_fixtures import *

@@ -1,0 +1,125 @@
+"""End to end on anvil, real contracts and accounts: a lender supplies, a borrower borrows near H_init,
+the keeper posts a volatility spike, the position's required ratio rises at the ramp's pace hour by
+hour, a liquidator liquidates once it is unhealthy, and the books balance to the wei against an
+independent replay of the accrual with oracle.model."""
+
+import itertools
+
+from market_fixtures import COLL, DEPTH, PRICE, RATES, RISK, WAD
+
+from oracle import model
+
+CALM = 3 * WAD // 2  # 150%: H_init above its floor
+SPIKE = 4 * WAD  # 400%
+DEPOSIT = 100_000 * 10**6
+
+
+class Books:
+    """Replay of the market totals from the receipts alone (oracle.model), independent of the contract."""
+
+    def __init__(self):
+        self.debt = self.idle = self.last = self.interest = self.bad = 0
+
+    def accrue(self, ts):
+        if self.last and self.debt:
+            after = model.accrue(self.debt, model.market_rate(self.debt, self.idle, RATES), ts - self.last)
+            self.interest += after - self.debt
+            self.debt = after
+        self.last = ts
+
+
+def test_spike_ramp_liquidation_and_books(
+    market, loan_token, coll_token, lender, borrower, liquidator, keeper, risk_oracle, fund, post, chain
+):
+    m = market
+    books = Books()
+
+    def ts(tx):
+        return chain.blocks[tx.block_number].timestamp
+
+    # the keeper posts calm data; the lender supplies
+    post(m.ASSET_ID(), sigma=CALM)
+    fund(loan_token, lender, DEPOSIT, m)
+    tx = m.deposit(DEPOSIT, lender, sender=lender)
+    books.accrue(ts(tx))
+    books.idle += DEPOSIT
+
+    # the borrower supplies collateral and borrows near H_init
+    fund(coll_token, borrower, COLL, m)
+    m.supply_collateral(COLL, borrower, sender=borrower)
+    limit = m.max_borrowable(borrower)
+    amount = limit * 999 // 1_000  # just under (the borrow itself raises the rate a little)
+    tx = m.borrow(amount, borrower, sender=borrower)
+    books.accrue(ts(tx))
+    books.debt += amount
+    books.idle -= amount
+    assert m.total_debt() == books.debt
+    value = model.collateral_value(COLL, PRICE)
+    h_init_calm = m.h_init_of(borrower)
+    assert h_init_calm == model.h_init(RISK, CALM, m.borrow_rate(), value, DEPTH) > RISK.h_min
+    assert not m.is_liquidatable(borrower)
+
+    # the keeper posts a volatility spike: H_init jumps at once, H_maint ramps
+    base0 = m.maint_base()
+    tx = post(m.ASSET_ID(), sigma=SPIKE)
+    assert tx.sender == keeper.address
+    m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
+    assert m.maint_base() == base0  # no jump in the spike's block
+    assert m.h_init_of(borrower) == model.h_init(RISK, SPIKE, m.borrow_rate(), value, DEPTH) > h_init_calm
+    assert m.max_borrowable(borrower) == 0
+    target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
+    assert target - base0 > 4 * RISK.ramp_per_hour
+    ramp = model.RampState(value=base0, updated_at=m.last_update(), last_sigma=SPIKE // model.SIGMA_UNIT)
+
+    ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
+    for hour in range(1, 7):
+        chain.pending_timestamp += 3_600
+        post(m.ASSET_ID(), sigma=SPIKE)  # the keeper keeps the data fresh each hour
+        chain.mine()
+        now = chain.blocks.head.timestamp
+        expected_base = model.ramp(
+            ramp.value,
+            model.maint_base_target(RISK, SPIKE, m.borrow_rate()),
+            now - ramp.updated_at,
+            RISK.ramp_per_hour,
+        )
+        assert m.maint_base() == expected_base
+        assert m.h_maint_of(borrower) == model.h_maint(RISK, expected_base, value, DEPTH)
+        ratios.append(m.required_ratio(COLL, False))
+        assert ratios[-1] == model.collateral_ratio(model.h_maint(RISK, expected_base, value, DEPTH))
+        # at most ramp_per_hour more haircut per hour since the spike
+        assert expected_base - base0 <= RISK.ramp_per_hour * (now - ramp.updated_at) // 3_600
+        if m.is_liquidatable(borrower):
+            hours_to_unhealthy = hour
+            break
+    assert all(b >= a for a, b in itertools.pairwise(ratios)) and ratios[-1] > ratios[0]
+    assert hours_to_unhealthy is not None and hours_to_unhealthy >= 2, "a spike must not liquidate at once"
+    assert m.health_factor(borrower) < WAD
+
+    # the liquidator repays a fifth of the debt
+    debt = m.position(borrower)[1]
+    fund(loan_token, liquidator, debt, m)
+    hf_before = m.health_factor(borrower)
+    tx = m.liquidate(borrower, debt // 5, sender=liquidator)
+    books.accrue(ts(tx))
+    ev = tx.decode_logs(m.Liquidated)[0]
+    assert ev.seized == model.seized_collateral(ev.repaid, PRICE, RISK.bonus, COLL)
+    assert coll_token.balanceOf(liquidator) == ev.seized
+    books.debt -= ev.repaid
+    books.idle += ev.repaid
+    for bad in tx.decode_logs(m.BadDebtRealized):
+        books.debt -= bad.assets
+        books.bad += bad.assets
+    assert m.health_factor(borrower) > hf_before
+
+    # the books balance to the wei
+    assert m.total_debt() == books.debt
+    assert m.idle() == books.idle
+    assert loan_token.balanceOf(m) == m.idle()
+    coll_left = m.position(borrower)[0]
+    assert coll_token.balanceOf(m) == coll_left == COLL - ev.seized
+    assert m.totalAssets() == m.idle() + m.total_debt() == DEPOSIT + books.interest - books.bad
+    assert books.interest > 0
+    # the lender's claim is the whole of totalAssets, less the virtual share's sliver
+    claim = m.convertToAssets(m.balanceOf(lender))
+    assert m.totalAssets() - 1 <= claim <= m.totalAssets()

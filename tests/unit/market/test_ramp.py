@@ -1,0 +1,90 @@
+"""The maintenance ramp: after a spike H_init jumps at once, the H_maint of an existing position rises
+at most ramp_per_hour per hour (risk_model.ramp), mirrored exactly by oracle.model.RampState.poke_market."""
+
+from market_fixtures import DEPTH, PRICE, RISK, WAD
+
+from oracle import model
+
+SPIKE = 3 * WAD
+
+
+def mirror(m):
+    """The ramp state as stored by the market now."""
+    return model.RampState(
+        value=m.maint_base(), updated_at=m.last_update(), last_sigma=m.last_sigma() // model.SIGMA_UNIT
+    )
+
+
+def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
+    borrowed, borrower, keeper, post, chain, risk_oracle
+):
+    m = borrowed
+    p = RISK
+    m.poke(sender=keeper)
+    base0 = m.maint_base()
+    h_init0 = m.h_init_of(borrower)
+    post(m.ASSET_ID(), sigma=SPIKE)
+    m.poke(sender=keeper)  # the keeper pokes right after posting: the ramp starts now
+    coll, _ = m.position(borrower)
+    value = model.collateral_value(coll, PRICE)
+    # H_init applies at once, with the new sigma
+    assert m.h_init_of(borrower) == model.h_init(p, SPIKE, m.borrow_rate(), value, DEPTH) > h_init0
+    # ... while the maintenance base has not moved in the spike's block
+    assert m.maint_base() == base0
+    target = model.maint_base_target(p, SPIKE, m.borrow_rate())
+    assert target > base0 + 3 * p.ramp_per_hour  # the spike needs several hours to pass through
+    ramp = mirror(m)
+    observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
+    seen, times = [base0], [m.last_update()]
+    for _ in range(4):
+        chain.pending_timestamp += 1_800
+        post(m.ASSET_ID(), sigma=SPIKE)  # fresh data, same sigma
+        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
+        chain.pending_timestamp += 1_800
+        m.repay(1, borrower, sender=borrower)  # any mutating call pokes the ramp
+        expected = ramp.poke_market(
+            model.maint_base_target(p, SPIKE, m.borrow_rate()), SPIKE, observed_at, m.last_update(), p
+        )
+        assert m.maint_base() == expected
+        seen.append(expected)
+        times.append(m.last_update())
+    for i in range(1, len(seen)):
+        step = seen[i] - seen[i - 1]
+        assert 0 < step <= p.ramp_per_hour * (times[i] - times[i - 1]) // 3_600
+    assert seen[-1] < target
+    # the position is judged by the ramped base, not by the target
+    assert m.h_maint_of(borrower) == model.h_maint(p, seen[-1], value, DEPTH)
+    assert m.h_maint_of(borrower) < model.h_maint(p, target, value, DEPTH)
+
+
+def test_spike_after_quiet_spell_does_not_jump(borrowed, borrower, keeper, post, chain):
+    """Ten quiet hours without any market call must not be spent at once when a spike arrives."""
+    m = borrowed
+    m.poke(sender=keeper)
+    base0 = m.maint_base()
+    chain.pending_timestamp += 10 * 3_600
+    post(m.ASSET_ID(), sigma=SPIKE)
+    m.poke(sender=keeper)
+    assert m.maint_base() == base0  # the old clock (10 h) would have allowed +0.2 here
+    chain.pending_timestamp += 3_600
+    m.poke(sender=keeper)
+    assert 0 < m.maint_base() - base0 <= RISK.ramp_per_hour
+
+
+def test_loosening_applies_at_once(borrowed, borrower, keeper, post, chain):
+    m = borrowed
+    post(m.ASSET_ID(), sigma=SPIKE)
+    m.poke(sender=keeper)
+    for _ in range(8):  # fresh posts every hour: the base reaches its target
+        chain.pending_timestamp += 3_600
+        post(m.ASSET_ID(), sigma=SPIKE)
+        m.poke(sender=keeper)
+    high = m.maint_base()
+    assert high == model.maint_base_target(RISK, SPIKE, m.borrow_rate())
+    # a 5% lower sigma (within the oracle's fall limit): the lower target applies at once
+    chain.pending_timestamp += 3_600
+    post(m.ASSET_ID(), sigma=SPIKE * 95 // 100)
+    m.repay(1, borrower, sender=borrower)
+    target = model.maint_base_target(RISK, SPIKE * 95 // 100, m.borrow_rate())
+    assert target < high
+    assert m.maint_base() == target

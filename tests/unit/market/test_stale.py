@@ -1,0 +1,41 @@
+"""Stale risk data degrades, never freezes: past stale_after the market stresses sigma (growing with
+age, risk_model.effective_sigma), borrow and withdraw_collateral revert, repay, supply_collateral and
+liquidate keep working (each entry point's file has its own stale case)."""
+
+from market_fixtures import COLL, DEPTH, PRICE, RISK, SIGMA
+
+from oracle import model
+
+
+def test_stale_sigma_grows_with_age_and_feeds_h_init(borrowed, borrower, chain, post):
+    m = borrowed
+    at = chain.pending_timestamp
+    post(m.ASSET_ID(), observed_at=at)
+    value = model.collateral_value(COLL, PRICE)
+    previous = 0
+    for target_age in (
+        RISK.stale_after - 60,
+        RISK.stale_after + 60,
+        2 * RISK.stale_after,
+        4 * RISK.stale_after,
+    ):
+        chain.pending_timestamp = at + target_age
+        chain.mine()
+        age = chain.blocks.head.timestamp - at  # what block.timestamp is in the views
+        sigma = model.effective_sigma(SIGMA, at, at + age, RISK.stale_after, RISK.stale_sigma)
+        h = model.h_init(RISK, sigma, m.borrow_rate(), value, DEPTH)
+        assert m.h_init_of(borrower) == h >= previous
+        previous = h
+        if age > RISK.stale_after:
+            assert m.max_borrowable(borrower) == 0
+    assert previous > RISK.h_min  # the stress is real, not just a flag
+
+
+def test_fresh_post_ends_stale_mode(with_collateral, borrower, chain, post):
+    m = with_collateral
+    chain.pending_timestamp += RISK.stale_after + 10
+    chain.mine()
+    assert m.max_borrowable(borrower) == 0
+    post(m.ASSET_ID())
+    m.borrow(10**6, borrower, sender=borrower)
+    assert m.position(borrower)[1] == 10**6

@@ -1,0 +1,56 @@
+"""Market.withdraw_collateral: gated by H_init and by stale data (only with debt)."""
+
+import ape
+from market_fixtures import COLL, PRICE, WAD
+
+from oracle import model
+
+
+def test_withdraw_collateral_without_debt(with_collateral, coll_token, borrower, other):
+    tx = with_collateral.withdraw_collateral(COLL, other, sender=borrower)
+    ev = tx.decode_logs(with_collateral.CollateralWithdrawn)[0]
+    assert (ev.account, ev.receiver, ev.amount) == (borrower.address, other.address, COLL)
+    assert coll_token.balanceOf(other) == COLL
+    assert with_collateral.position(borrower) == (0, 0)
+
+
+def test_withdraw_collateral_more_than_held_reverts(with_collateral, borrower):
+    with ape.reverts("market: insufficient collateral"):
+        with_collateral.withdraw_collateral(COLL + 1, borrower, sender=borrower)
+
+
+def test_withdraw_collateral_zero_reverts(with_collateral, borrower):
+    with ape.reverts("market: zero amount"):
+        with_collateral.withdraw_collateral(0, borrower, sender=borrower)
+
+
+def test_withdraw_collateral_keeps_h_init(borrowed, borrower, chain):
+    m = borrowed
+    coll, debt = m.position(borrower)
+    h = m.h_init_of(borrower)
+    assert h == m.risk_params().h_min  # calm market: H_init at its floor
+    # smallest collateral still healthy under H_init, from the mirror
+    min_value = -(-debt * WAD // (WAD - h))
+    keep = -(-min_value * WAD // PRICE)
+    assert model.is_healthy(debt, model.collateral_value(keep, PRICE), h)
+    assert not model.is_healthy(debt, model.collateral_value(keep - 1, PRICE), h)
+    snap = chain.snapshot()
+    with ape.reverts("market: unhealthy after action"):
+        m.withdraw_collateral(coll - keep + 1, borrower, sender=borrower)
+    chain.restore(snap)
+    m.withdraw_collateral(coll - keep, borrower, sender=borrower)
+    assert m.position(borrower)[0] == keep
+    assert not m.is_liquidatable(borrower)
+    assert m.health_factor(borrower) >= WAD
+
+
+def test_withdraw_collateral_stale_with_debt_reverts(borrowed, borrower, chain):
+    chain.pending_timestamp += borrowed.risk_params().stale_after + 1
+    with ape.reverts("market: stale risk data"):
+        borrowed.withdraw_collateral(1, borrower, sender=borrower)
+
+
+def test_withdraw_collateral_when_paused_reverts(with_collateral, borrower, admin):
+    with_collateral.pause(sender=admin)
+    with ape.reverts("market: paused"):
+        with_collateral.withdraw_collateral(1, borrower, sender=borrower)
