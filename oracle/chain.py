@@ -87,13 +87,28 @@ def resolve_network(choice: str) -> NetworkChoice:
         configured = getattr(settings, "uri", None) or getattr(settings, "host", None)
         if configured and configured != "auto":
             uri = str(configured)
-        elif local:
+        elif not local:
+            uri = _configured_uri(provider.name, eco_name, net_name)
+        else:
             try:
                 uri = provider.uri  # the plugin's default local endpoint; never a public RPC list
             except ApeException:
                 uri = None
     chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
     return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
+
+
+def _configured_uri(provider_name: str, ecosystem: str, network: str) -> str | None:
+    """`<provider>: <ecosystem>: <network>: uri` from ape-config.yaml, without touching the network (ape's
+    own `provider.uri` would fall back to probing public RPC lists)."""
+    from ape import networks
+
+    try:
+        config = networks.config_manager.get_config(provider_name).model_dump(by_alias=True)
+    except (AttributeError, ValueError):
+        return None
+    uri = (config.get(ecosystem) or {}).get(network, {}).get("uri")
+    return str(uri) if uri else None
 
 
 def load_account(alias: str, network: NetworkChoice):
@@ -345,6 +360,14 @@ class Sender:
         except TransactionNotFound:
             return None
 
+    def _mined(self, sent: list[str]) -> tuple[str, dict] | None:
+        """(hash, receipt) of whichever of `sent` (same nonce) was mined, newest first."""
+        for h in reversed(sent):
+            receipt = self._receipt(h)
+            if receipt is not None:
+                return h, receipt
+        return None
+
     # --- the whole thing
 
     def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
@@ -384,12 +407,19 @@ class Sender:
             return SendResult(None, nonce, gas_estimate, fees, replaced, dry_run=True)
 
         sent: list[str] = []
+        fees_of: dict[str, Fees] = {}
         for attempt in range(self.max_bumps + 1):
             if self.max_fee_cap is not None and fees.max_fee > self.max_fee_cap:
-                raise BallastError(f"{label} stuck at nonce {nonce}: fee cap {self.max_fee_cap} wei reached")
+                if attempt > 0:
+                    raise BallastError(
+                        f"{label} stuck at nonce {nonce}: the next fee bump would exceed the cap of "
+                        f"{self.max_fee_cap} wei per gas"
+                    )
+                fees = Fees(self.max_fee_cap, min(fees.priority, self.max_fee_cap))
             raw, tx_hash = self._sign(to, data, nonce, gas, fees)
             self._send_raw(raw)
             sent.append(tx_hash)
+            fees_of[tx_hash] = fees
             emit(
                 "tx_sent",
                 label=label,
@@ -402,15 +432,15 @@ class Sender:
             )
             deadline = time.monotonic() + self.stuck_after
             while time.monotonic() < deadline:
-                for h in reversed(sent):
-                    receipt = self._receipt(h)
-                    if receipt is not None:
-                        return self._finish(
-                            label, receipt, h, nonce, gas_estimate, fees, replaced + sent[:-1]
-                        )
-                if self.nonces()[0] > nonce:
-                    # nonce consumed by a transaction we did not send from this process
-                    raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
+                found = self._mined(sent)
+                if found is None and self.nonces()[0] > nonce:
+                    found = self._mined(sent)  # the receipt may have landed between the two reads
+                    if found is None:
+                        raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
+                if found is not None:
+                    h, receipt = found
+                    others = replaced + [x for x in sent if x != h]
+                    return self._finish(label, receipt, h, nonce, gas_estimate, fees_of[h], others)
                 time.sleep(self.poll)
             emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)
             fees = fees.bumped().at_least(self.current_fees())

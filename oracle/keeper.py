@@ -4,16 +4,17 @@
         --asset WETH=1 --source WETH=pool:0xPool --source WETH=ccxt:binance:ETH/USDT --interval 60
 
 Every tick, for every asset: poll its sources and combine them (`oracle.aggregate`: median, outlier
-rejection, refusal below `--min-sources`); append the combined price to the asset's history and
-estimate sigma (`oracle.metrics.ewma_vol`, fast up / slow down); depth from the sources (pool
-reserves, order book) or, for candle replays, the volume proxy. Then read what the oracle holds,
+rejection, refusal below `--min-sources`); estimate sigma exactly as `ballast backtest` does
+(`oracle.metrics.measure` over the candles of a source that has them: CSV replay, exchange) or, with
+pool-only sources, the same fast-up/slow-down EWMA over the keeper's own price samples; depth from the
+sources (pool reserves, order book) or else the volume proxy. Then read what the oracle holds,
 `oracle.policy.plan` picks what is due (deviation / heartbeat) clipped to the guardrails, and all
 due assets go out in one `RiskOracle.post` through `oracle.chain.Sender`.
 
 A CSV replay maps candle time onto chain time: the first replayed bar is observed at the chain's time
 when the keeper starts, later bars at that time plus their distance from the first. On a local network
-the keeper moves the node's clock forward to each bar (`--warp`, default there), elsewhere it waits
-until the chain has caught up; `--speed` is how many simulated seconds pass per wall-clock second.
+the keeper moves the node's clock forward to each bar (`--warp`, default there) and `--speed` paces
+the replay (simulated seconds per wall second); elsewhere it waits until the chain has caught up.
 """
 
 from __future__ import annotations
@@ -83,10 +84,6 @@ class Asset:
         self.ts.append(ts)
         self.prices.append(price)
 
-    def seed(self, ts: np.ndarray, close: np.ndarray) -> None:
-        for t, c in zip(ts.tolist(), close.tolist()):
-            self.record(int(t), float(c))
-
 
 @dataclass
 class Settings:
@@ -95,10 +92,10 @@ class Settings:
     min_sources: int = 1
     max_deviation: float = 0.02
     loan_decimals: int = 18
-    sigma0: float = DEFAULT_SIGMA0
-    half_life_up: float = metrics.HOUR * 6
-    half_life_down: float = metrics.HOUR * 72
-    history: int = 24 * 30  # observations kept per asset for the estimator
+    sigma0: float = DEFAULT_SIGMA0  # prior for sources without candles, before samples accumulate
+    estimator: metrics.EstimatorParams = field(default_factory=metrics.EstimatorParams)
+    history: int = 24 * 30  # observations / bars the estimator looks at
+    warmup_bars: int = 24  # candle sources: bars needed before the first post
     policy: policy.PolicyParams = field(default_factory=policy.PolicyParams)
 
 
@@ -120,8 +117,10 @@ class LiveClock:
 class ReplayClock:
     """Maps candle time onto chain time: observed_at = anchor + (bar_ts - first_bar_ts).
 
-    `warp` (local networks): mine an empty block at the mapped time so the post lands there.
-    Otherwise wait (in wall time, sped up by `speed`) until the chain has reached it."""
+    `warp` (local networks): mine an empty block at the mapped time so the post lands there; `speed`
+    paces the replay in wall time (`period / speed` seconds per bar, 0 = as fast as the node goes).
+    Without warp (a public testnet) chain time is real time: the keeper waits until the chain has
+    reached each bar's mapped time, so an hourly file posts once an hour whatever `speed` says."""
 
     replay = True
 
@@ -148,9 +147,10 @@ class ReplayClock:
             self.rpc.raw("evm_mine", [observed_at])
             return True
         while not stop.is_set():
-            if int(self.rpc.block_timestamp()) >= observed_at:
+            now = int(self.rpc.block_timestamp())
+            if now >= observed_at:
                 return True
-            stop.wait(min(5.0, max(0.2, (observed_at - now) / max(self.speed, 1.0))))
+            stop.wait(min(5.0, max(0.2, observed_at - now)))
         return False
 
     def wait(self, stop: threading.Event) -> None:
@@ -184,10 +184,15 @@ class Telemetry:
         self.source_ok = Gauge("ballast_keeper_source_ok", "1 when the source was used", ["asset", "source"],
                                registry=self.registry)  # fmt: skip
 
-    def serve(self, port: int) -> None:
+    def serve(self, port: int, addr: str = "127.0.0.1"):
+        """Expose /metrics on addr:port; returns the server (call .shutdown() to stop it)."""
         from prometheus_client import start_http_server
 
-        start_http_server(port, registry=self.registry)
+        try:
+            server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        except OSError as exc:
+            raise BallastError(f"cannot serve metrics on {addr}:{port}: {exc.strerror or exc}") from None
+        return server
 
 
 # --- the keeper -----------------------------------------------------------------------------------
@@ -201,6 +206,7 @@ class TickResult:
     tx_hash: str | None = None
     refused: dict = field(default_factory=dict)  # asset label -> reason
     finished: bool = False  # a replay ran out of bars
+    warming: bool = False  # a candle source has not enough bars yet
 
 
 class Keeper:
@@ -214,6 +220,7 @@ class Keeper:
         self.clock = clock or LiveClock(settings.interval)
         self.telemetry = telemetry or Telemetry()
         self.stop = threading.Event()
+        self._warming = False
 
     # --- reads
 
@@ -266,45 +273,72 @@ class Keeper:
         if self.clock.replay:
             # replayed bars are judged against their own (mapped) time, not against the wall clock
             now = max((r.ts for _, r in readings if not isinstance(r, Exception)), default=now)
-        agg = combine(
-            readings, now, self.settings.max_age, self.settings.min_sources, self.settings.max_deviation
-        )
-        for h in agg.health:
-            self.telemetry.source_ok.labels(asset.label, h.source).set(1 if h.status == OK else 0)
-            if h.status != OK:
-                emit("source_unhealthy", logging.WARNING, asset=asset.label, source=h.source, status=h.status,
-                     detail=h.detail)  # fmt: skip
+        try:
+            agg = combine(readings, now, self.settings.max_age, self.settings.min_sources,
+                          self.settings.max_deviation)  # fmt: skip
+        except Refused as exc:
+            self._report(asset, exc.health)
+            raise
+        self._report(asset, agg.health)
         asset.last = agg
         asset.record(agg.ts, agg.price)
         del asset.ts[: -self.settings.history], asset.prices[: -self.settings.history]
         return agg
 
-    def sigma(self, asset: Asset) -> float:
-        s = self.settings
-        series = metrics.ewma_vol(np.array(asset.prices), np.array(asset.ts), s.half_life_up, s.half_life_down,
-                                  sigma0=s.sigma0)  # fmt: skip
-        return float(series[-1])
+    def _report(self, asset: Asset, health) -> None:
+        for h in health:
+            self.telemetry.source_ok.labels(asset.label, h.source).set(1 if h.status == OK else 0)
+            if h.status != OK:
+                emit("source_unhealthy", logging.WARNING, asset=asset.label, source=h.source, status=h.status,
+                     detail=h.detail)  # fmt: skip
 
-    def depth(self, asset: Asset, agg: Aggregate, sigma: float) -> float | None:
-        if agg.depth is not None:
-            return agg.depth
-        for source in asset.sources:  # candle replays: the volume proxy over what was replayed so far
+    def _candles(self, asset: Asset):
+        """The newest bars of the first source that keeps candles (CSV replay, exchange) and was used in
+        this round (a silent or outlying exchange does not get to set sigma either), or None."""
+        used = {h.source for h in asset.last.health if h.status == OK} if asset.last else set()
+        for source in asset.sources:
             history = getattr(source, "history", None)
-            if history is None:
+            if history is None or source.name not in used:
                 continue
-            candles = history()
-            if len(candles) >= 2:
-                sig = np.full(len(candles), sigma)
-                return float(metrics.depth_from_volume(candles.volume_quote, sig, candles.period)[-1])
+            try:
+                candles = history()
+            except Exception as exc:  # noqa: BLE001 - an exchange hiccup: fall back to our own samples
+                emit("history_failed", logging.WARNING, asset=asset.label, source=source.name, error=str(exc))
+                continue
+            return candles[-self.settings.history :]
         return None
 
+    def estimate(self, asset: Asset, agg: Aggregate) -> tuple[float, float | None] | None:
+        """(annual sigma, depth in loan tokens) now; None while a candle source is warming up.
+
+        With candles: `oracle.metrics.measure`, exactly what `ballast backtest` replays (sigma from the
+        fast-up/slow-down EWMA with bar ranges, depth proxy from volume). Without: the same EWMA over the
+        keeper's own samples of the combined price, starting from the `sigma0` prior. Depth from the
+        sources (pool reserves, order book) when they know it, else the volume proxy."""
+        est = self.settings.estimator
+        candles = self._candles(asset)
+        if candles is not None and len(candles) > 0:
+            if len(candles) < self.settings.warmup_bars:
+                self._warming = True
+                emit("warming_up", logging.DEBUG, asset=asset.label, bars=len(candles))
+                return None
+            sigma_series, depth_series = metrics.measure(candles, est)
+            sigma, proxy = float(sigma_series[-1]), float(depth_series[-1])
+        else:
+            series = metrics.ewma_vol(np.array(asset.prices), np.array(asset.ts), est.half_life_up,
+                                      est.half_life_down, sigma0=self.settings.sigma0)  # fmt: skip
+            sigma, proxy = float(series[-1]), None
+        return sigma, (agg.depth if agg.depth is not None else proxy)
+
     def measured(self, asset: Asset, agg: Aggregate) -> policy.Measured | None:
-        sigma = self.sigma(asset)
-        depth = self.depth(asset, agg, sigma)
+        estimate = self.estimate(asset, agg)
+        if estimate is None:
+            return None
+        sigma, depth = estimate
         self.telemetry.sigma.labels(asset.label).set(sigma)
         self.telemetry.price.labels(asset.label).set(agg.price)
-        if depth is None or not math.isfinite(depth) or depth <= 0:
-            emit("no_depth", logging.WARNING, asset=asset.label)
+        if depth is None or not math.isfinite(depth) or depth <= 0 or not math.isfinite(sigma):
+            emit("no_depth", logging.WARNING, asset=asset.label, sigma=sigma, depth=depth)
             return None
         self.telemetry.depth.labels(asset.label).set(depth)
         scale = 10 ** (self.settings.loan_decimals - asset.collateral_decimals)
@@ -317,6 +351,7 @@ class Keeper:
     # --- one round
 
     def tick(self) -> TickResult:
+        self._warming = False
         chain_now = int(self.rpc.block_timestamp())
         measured: dict[int, policy.Measured] = {}
         refused: dict[str, str] = {}
@@ -336,7 +371,7 @@ class Keeper:
                 measured[asset.asset_id] = m
                 times.append(agg.ts)
         if not measured:
-            return TickResult(False, refused=refused)
+            return TickResult(False, refused=refused, warming=self._warming)
         if self.clock.replay:
             observed_at = self.clock.map(min(times))
             if not self.clock.reach(observed_at, self.stop):
@@ -364,31 +399,10 @@ class Keeper:
              updates=updates, gas_used=result.gas_used)  # fmt: skip
         return TickResult(True, observed_at, updates, result.tx_hash, refused)
 
-    def seed_history(self) -> None:
-        """Live sources that keep candles (exchanges) give sigma a history to start from."""
-        if self.clock.replay:
-            return
-        for asset in self.assets:
-            for source in asset.sources:
-                history = getattr(source, "history", None)
-                if history is None:
-                    continue
-                try:
-                    candles = history()
-                except Exception as exc:  # noqa: BLE001 - a source that cannot seed just does not
-                    emit(
-                        "seed_failed", logging.WARNING, asset=asset.label, source=source.name, error=str(exc)
-                    )
-                    continue
-                asset.seed(candles.ts + candles.period, candles.close)
-                emit("seeded", asset=asset.label, source=source.name, bars=len(candles))
-                break
-
     def run(self, once: bool = False, max_failures: int = 3) -> int:
         """Tick until stopped; returns the process exit code. Faults that repeat `max_failures` times in
         a row (or once with `once`) are fatal and re-raised as BallastError."""
         self.check_setup()
-        self.seed_history()
         emit("keeper_started", oracle=self.oracle, account=self.sender.address, url=self.rpc.url,
              assets=[a.label for a in self.assets], dry_run=self.sender.dry_run)  # fmt: skip
         failures = 0
@@ -407,6 +421,8 @@ class Keeper:
             if result.finished:
                 emit("replay_finished")
                 break
+            if result.warming and self.clock.replay:
+                continue  # a replay skips through its warm-up bars without waiting
             if once:
                 if result.refused and not result.posted:
                     raise BallastError("; ".join(f"{k}: {v}" for k, v in result.refused.items()))
@@ -463,6 +479,32 @@ def build_source(spec: str, rpc: Rpc, collateral: str | None):
         except ValueError as exc:
             raise BallastError(str(exc)) from None
     raise BallastError(f"bad --source '{spec}' (expected csv:FILE, pool:ADDRESS or ccxt:EXCHANGE:SYMBOL)")
+
+
+def window(source, start: str | None, bars: int | None):
+    """Restrict a CSV replay to the bars from `start` (ISO date or unix seconds) on, at most `bars` of them."""
+    from datetime import datetime, timezone
+
+    from oracle.sources.csv import CsvReplaySource
+
+    candles = source.candles
+    first = 0
+    if start:
+        try:
+            ts = (
+                int(start)
+                if start.isdigit()
+                else int(datetime.fromisoformat(start).replace(tzinfo=timezone.utc).timestamp())
+            )
+        except ValueError:
+            raise BallastError(
+                f"bad --replay-start '{start}' (expected YYYY-MM-DD[THH:MM] or unix seconds)"
+            ) from None
+        first = int(np.searchsorted(candles.ts, ts))
+    last = len(candles) if bars is None else min(len(candles), first + bars)
+    if last - first < 1:
+        raise BallastError(f"{source.name}: no bars in the replay window")
+    return CsvReplaySource(candles[first:last], name=source.name)
 
 
 def attach_sources(assets: list[Asset], specs: tuple[str, ...], rpc: Rpc) -> None:
@@ -535,6 +577,9 @@ def command():
     "--metrics-port", type=click.IntRange(1, 65535), default=None, help="Serve Prometheus metrics here."
 )
 @click.option(
+    "--metrics-addr", default="127.0.0.1", show_default=True, help="Address the metrics server binds."
+)
+@click.option(
     "--min-sources",
     default=1,
     show_default=True,
@@ -563,6 +608,19 @@ def command():
     help="Decimals of the loan token (prices and depth are posted in its raw units).",
 )
 @click.option(
+    "--replay-start", default=None, help="CSV replay: first bar (YYYY-MM-DD[THH:MM] UTC or unix s)."
+)
+@click.option(
+    "--replay-bars", default=None, type=click.IntRange(min=1), help="CSV replay: at most this many bars."
+)
+@click.option(
+    "--warmup-bars",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Candle sources: bars the estimator needs before the first post (a replay skips through them).",
+)
+@click.option(
     "--speed",
     default=3_600.0,
     show_default=True,
@@ -582,6 +640,12 @@ def command():
     help="Seconds before an unmined post is replaced with bumped fees (+12.5%).",
 )
 @click.option(
+    "--max-fee-gwei",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Never bid more than this max fee per gas; a post still stuck there is a fault.",
+)
+@click.option(
     "--max-failures",
     default=3,
     show_default=True,
@@ -595,8 +659,8 @@ def command():
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_urls, interval, once, dry_run,
-        metrics_port, min_sources, max_deviation, max_age, loan_decimals, speed, warp, stuck_after, max_failures,
-        log_level):  # fmt: skip
+        metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, replay_start, replay_bars, warmup_bars, speed, warp,
+        stuck_after, max_fee_gwei, max_failures, log_level):  # fmt: skip
     """Run the keeper loop (SIGINT/SIGTERM stop it after the current tick)."""
     configure(log_level)
     choice = resolve_network(network)
@@ -611,13 +675,22 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
     assets = parse_assets(asset_specs)
     attach_sources(assets, source_specs, rpc)
     settings = Settings(interval=interval, max_age=max_age, min_sources=min_sources, max_deviation=max_deviation,
-                        loan_decimals=loan_decimals)  # fmt: skip
-    replay = any(type(s).__name__ == "CsvReplaySource" for a in assets for s in a.sources)
-    clock = (ReplayClock(rpc, speed, choice.is_local if warp is None else warp) if replay
-             else LiveClock(interval))  # fmt: skip
-    sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after)
+                        loan_decimals=loan_decimals, warmup_bars=warmup_bars)  # fmt: skip
+    for asset in assets:
+        asset.sources = [
+            window(s, replay_start, replay_bars) if type(s).__name__ == "CsvReplaySource" else s
+            for s in asset.sources
+        ]
+    replays = [s for a in assets for s in a.sources if type(s).__name__ == "CsvReplaySource"]
+    if replays:
+        period = replays[0].candles.period
+        clock = ReplayClock(rpc, speed, choice.is_local if warp is None else warp, period)
+    else:
+        clock = LiveClock(interval)
+    fee_cap = None if max_fee_gwei is None else int(max_fee_gwei * 10**9)
+    sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after, max_fee_cap=fee_cap)
     keeper = Keeper(sender, oracle_address, assets, settings, clock)
     if metrics_port:
-        keeper.telemetry.serve(metrics_port)
+        keeper.telemetry.serve(metrics_port, metrics_addr)
     keeper.install_signal_handlers()
     sys.exit(keeper.run(once=once, max_failures=max_failures))

@@ -31,6 +31,8 @@ def ewma_vol(
     half_life_down: float = 72 * HOUR,
     sigma0: float | None = None,
     period: float = HOUR,
+    high: np.ndarray | None = None,
+    low: np.ndarray | None = None,
 ) -> np.ndarray:
     """Annualised EWMA volatility after each bar, with fast-up / slow-down memory.
 
@@ -40,6 +42,10 @@ def ewma_vol(
     with `half_life_up` when s_i > v_{i-1} (risk is recognised fast) and `half_life_down` otherwise
     (calm returns only slowly argue risk away). Returns sigma_i = sqrt(v_i) for every bar (len(close));
     bar 0 gets `sigma0` (default: the root mean square of the first 24 returns, annualised).
+
+    With `high`/`low`, each bar's sample is the larger of its squared close-to-close return and its
+    Parkinson range variance ln(H/L)^2 / (4 ln 2): a bar that swung widely but closed flat still
+    counts, so the estimate reacts inside the hour in which a crash starts.
     """
     close = np.asarray(close, dtype=float)
     n = len(close)
@@ -52,7 +58,11 @@ def ewma_vol(
         if np.any(dt <= 0):
             raise ValueError("ewma_vol: timestamps must increase")
     r = log_returns(close)
-    samples = r * r * (YEAR / dt) if n > 1 else np.zeros(0)
+    per_bar = r * r
+    if high is not None and low is not None and n > 1:
+        hl = np.log(np.asarray(high, dtype=float)[1:] / np.asarray(low, dtype=float)[1:])
+        per_bar = np.maximum(per_bar, hl * hl / (4.0 * math.log(2.0)))
+    samples = per_bar * (YEAR / dt) if n > 1 else np.zeros(0)
     if sigma0 is None:
         head = samples[:24]
         v = float(head.mean()) if len(head) else 0.0
@@ -181,6 +191,7 @@ class EstimatorParams:
     half_life_down: float = 72 * HOUR  # EWMA memory when they are smaller
     depth_window_bars: int = 168  # trailing window of the volume proxy (a week of hours)
     impact_coef: float = 1.0  # Y of the square-root impact law
+    use_range: bool = True  # EWMA samples include each bar's high-low range (Parkinson)
 
 
 def measure(candles, est: EstimatorParams | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -189,7 +200,8 @@ def measure(candles, est: EstimatorParams | None = None) -> tuple[np.ndarray, np
     volume proxy. Only data up to each bar is used."""
     est = est or EstimatorParams()
     period = candles.period
-    sigma = ewma_vol(candles.close, candles.ts, est.half_life_up, est.half_life_down, period=period)
+    hl = (candles.high, candles.low) if est.use_range else (None, None)
+    sigma = ewma_vol(candles.close, candles.ts, est.half_life_up, est.half_life_down, None, period, *hl)
     depth = depth_from_volume(
         candles.volume_quote,
         sigma,

@@ -94,13 +94,14 @@ def borrow_rate(utilisation: int, base: int, slope1: int, slope2: int, kink: int
 @dataclass(frozen=True)
 class RiskParams:
     """Per-market risk parameters (Market.vy). Defaults are the calibrated defaults used by
-    `make demo`, the deploy scripts and `ballast backtest` (see README, "Calibration")."""
+    `make demo`, the deploy scripts and `ballast backtest` (calibrated on ETH and BTC hourly history:
+    docs/BACKTEST.md)."""
 
     z_init: int = 3 * WAD  # confidence multiplier gating new risk
     z_maint: int = 2 * WAD  # confidence multiplier for liquidation
     horizon: int = 6 * HOUR  # liquidation horizon, seconds
     bonus: int = 5 * WAD // 100  # liquidation bonus
-    h_min: int = 10 * WAD // 100  # haircut floor
+    h_min: int = 12 * WAD // 100  # haircut floor (calibrated, docs/BACKTEST.md: the volatility floor)
     h_max: int = 90 * WAD // 100  # haircut cap
     slip_k: int = WAD  # slippage multiplier k; slip_coef = 0.02 * k
     ramp_per_hour: int = 2 * WAD // 100  # max tightening of the maintenance base per hour

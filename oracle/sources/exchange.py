@@ -9,6 +9,8 @@ aggregator reports the source as failed instead of the keeper dying.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from oracle.metrics import depth_from_book
@@ -80,10 +82,18 @@ class ExchangeSource:
         except ccxt.BaseError as exc:
             raise ExchangeError(f"{self.name}: {method} failed: {type(exc).__name__}: {exc}") from None
 
+    def _now(self) -> int:
+        """The exchange object's clock (ccxt's `milliseconds()`), else this machine's, in seconds."""
+        clock = getattr(self.exchange, "milliseconds", None)
+        return int(clock()) // 1000 if clock is not None else int(time.time())
+
     def history(self) -> Candles:
-        """The last `limit` closed candles."""
+        """The last closed candles (ccxt also returns the bar still forming: it is left out)."""
         rows = self._fetch("fetch_ohlcv", self.symbol, timeframe=self.timeframe, limit=self.limit)
-        return candles_from_ohlcv(rows or [], self.symbol)
+        candles = candles_from_ohlcv(rows or [], self.symbol)
+        if len(candles) > 1 and int(candles.ts[-1]) + TIMEFRAME_SECONDS[self.timeframe] > self._now():
+            candles = candles[:-1]
+        return candles
 
     def depth(self) -> tuple[float, float, int | None]:
         """(mid price, depth in quote units, book timestamp in s or None) from the order book."""
@@ -100,9 +110,9 @@ class ExchangeSource:
         return mid, float(depth_from_book(bids, reference=mid)), (int(ts) // 1000 if ts else None)
 
     def latest(self) -> Observation:
-        """Mid price and book depth now; the time is the book's, else the last candle's close."""
+        """Mid price and book depth now. The time is the book's own timestamp; many exchanges send none,
+        then it is the exchange object's clock when the book arrived (ccxt's `milliseconds()`)."""
         mid, depth, ts = self.depth()
         if ts is None:
-            candles = self.history()
-            ts = int(candles.ts[-1]) + TIMEFRAME_SECONDS[self.timeframe]
+            ts = self._now()
         return Observation(ts=ts, price=mid, depth=depth)

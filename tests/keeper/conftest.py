@@ -30,6 +30,10 @@ class ReplayExchange:
         rows = self._ohlcv
         return rows[-limit:] if limit else rows
 
+    def milliseconds(self):
+        """ccxt's clock; here the time the responses were recorded (the binance book's timestamp)."""
+        return load_fixture("binance_ETH-USDT_book.json")["timestamp"]
+
     def fetch_order_book(self, symbol, limit=None, params=None):
         self.calls.append(("fetch_order_book", symbol, limit))
         if "fetch_order_book" in self.fail:

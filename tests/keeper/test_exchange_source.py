@@ -1,5 +1,7 @@
 """ExchangeSource over a ccxt exchange object, fed with recorded ccxt responses."""
 
+import time
+
 import ccxt
 import numpy as np
 import pytest
@@ -36,6 +38,14 @@ def test_history_converts_ccxt_ohlcv(recorded, replay_exchange):
     assert candles.period == 3_600 and candles.asset == "ETH"
 
 
+def test_history_leaves_out_the_bar_still_forming(recorded, replay_exchange):
+    rows = recorded("binance_ETH-USDT_ohlcv_1h.json")
+    exchange = replay_exchange("binance")
+    exchange.milliseconds = lambda: rows[-1][0] + 20 * 60_000  # 20 minutes into the last bar
+    candles = ExchangeSource(exchange, "ETH/USDT").history()
+    assert len(candles) == len(rows) - 1 and candles.ts[-1] == rows[-2][0] // 1000
+
+
 def test_candles_are_sorted_deduplicated_and_cleaned(recorded):
     rows = recorded("binance_ETH-USDT_ohlcv_1h.json")[:6]
     messy = list(reversed(rows)) + [rows[2]] + [[rows[-1][0] + 3_600_000, None, 1, 1, 1, 1]]
@@ -62,10 +72,21 @@ def test_latest_mid_price_and_book_depth(recorded, replay_exchange):
     assert _sell_average(book["bids"], qty * 1.01) < mid * 0.98
 
 
-def test_book_without_timestamp_takes_the_last_candle_close(recorded, replay_exchange):
-    rows = recorded("kraken_ETH-USDT_ohlcv_1h.json")
-    obs = ExchangeSource(replay_exchange("kraken"), "ETH/USDT").latest()
-    assert obs.ts == rows[-1][0] // 1000 + 3_600
+def test_book_without_timestamp_takes_the_exchange_clock(recorded, replay_exchange):
+    exchange = replay_exchange("kraken")
+    assert recorded("kraken_ETH-USDT_book.json")["timestamp"] is None
+    obs = ExchangeSource(exchange, "ETH/USDT").latest()
+    assert obs.ts == exchange.milliseconds() // 1000
+
+
+def test_without_any_clock_the_time_is_now(recorded):
+    class BareExchange:  # only the two unified methods, no ccxt clock
+        def fetch_order_book(self, symbol, limit=None, params=None):
+            return recorded("kraken_ETH-USDT_book.json")
+
+    before = int(time.time())
+    obs = ExchangeSource(BareExchange(), "ETH/USDT").latest()
+    assert before <= obs.ts <= int(time.time())
 
 
 def test_thin_book_gives_smaller_depth(replay_exchange):

@@ -107,3 +107,38 @@ def test_depth_from_volume_square_root_law():
     d = m.depth_from_volume(vq, sigma)
     assert d[-1] == pytest.approx(24e6 * (0.02 / 0.04) ** 2)
     assert m.depth_from_volume(vq, 2 * sigma)[-1] == pytest.approx(d[-1] / 4)
+
+
+def test_ewma_with_range_counts_a_wide_bar_that_closes_flat():
+    close = np.full(3, 100.0)
+    high = np.array([100.0, 110.0, 100.0])
+    low = np.array([100.0, 95.0, 100.0])
+    flat = m.ewma_vol(close, sigma0=0.0)
+    ranged = m.ewma_vol(close, sigma0=0.0, high=high, low=low, half_life_up=H)
+    assert flat.tolist() == [0.0, 0.0, 0.0]
+    park = math.log(110 / 95) ** 2 / (4 * math.log(2)) * m.YEAR / H
+    assert ranged[1] ** 2 == pytest.approx(0.5 * park)
+    # a bar whose close-to-close return is larger than its range term uses the return
+    big = m.ewma_vol(
+        np.array([100.0, 120.0]),
+        sigma0=0.0,
+        high=np.array([100.0, 120.0]),
+        low=np.array([100.0, 119.0]),
+        half_life_up=H,
+    )
+    assert big[1] ** 2 == pytest.approx(0.5 * math.log(1.2) ** 2 * m.YEAR / H)
+
+
+def test_measure_uses_only_the_past():
+    from oracle.sources.base import Candles
+
+    rng = np.random.default_rng(1)
+    n = 300
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    ts = np.arange(n, dtype=np.int64) * H
+    c = Candles(ts, close, close * 1.01, close * 0.99, close, np.ones(n), np.full(n, 1e6), "X/Y")
+    sigma, depth = m.measure(c)
+    cut = c[:200]
+    s2, d2 = m.measure(cut)
+    assert np.array_equal(sigma[:200], s2) and np.array_equal(depth[:200], d2)
+    assert sigma.shape == depth.shape == (n,) and (depth > 0).all()
