@@ -81,11 +81,11 @@ def test_scenario_head_and_bad_phase():
 def test_demo_plays_the_crash_and_liquidates(tmp_path):
     """Calm day then the first hours of the crash: sigma and the required ratios rise, the bot liquidates."""
     out, png = tmp_path / "r.json", tmp_path / "p.png"
-    proc = ballast(["demo", "--hours", "27", "--no-progress", "--json", str(out), "--plot", str(png)])
+    proc = ballast(["demo", "--hours", "30", "--no-progress", "--json", str(out), "--plot", str(png)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(out.read_text())
     rows, s = report["rows"], report["summary"]
-    assert len(rows) == 26 and s["hours"] == 26
+    assert len(rows) == 29 and s["hours"] == 29
     assert png.stat().st_size > 10_000
     sc = scenario.generate(seed=7)
     # The oracle holds the pool's price after the swaps (the close), up to the keeper's 1% deviation rule.
@@ -94,14 +94,14 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     calm, crash = rows[:20], rows[24:]
     assert max(r["sigma"] for r in crash) > 2 * max(r["sigma"] for r in calm)
     assert max(r["cr_init"] for r in crash) > max(r["cr_init"] for r in calm)
-    assert max(r["maint_base"] for r in crash) > max(r["maint_base"] for r in calm)
+    # Within the first six hours of the crash the ramped maintenance base has tightened by a step.
+    assert max(r["maint_base"] for r in crash) >= max(r["maint_base"] for r in calm) + 0.019
     # Selling into the pool drains its loan side: the depth the oracle holds thins with the crash.
     assert rows[-1]["depth"] < 0.97 * min(r["depth"] for r in calm)
     # Maintenance tightens at a bounded pace (ramp 2%/h of the base), never in one block.
     steps = np.diff([r["maint_base"] for r in rows])
     hours = np.diff([r["time"] for r in rows]) / 3600
     assert np.all(steps <= 0.02 * (hours + 5 / 3600))  # views run a few seconds after the row's block
-    assert steps.max() > 0.019  # and the crash did push it to that pace
     assert s["liquidations"] > 0
     assert s["liquidations"] == sum(r["liquidations"] for r in rows)
     assert not pid_alive(s["anvil_pid"])
