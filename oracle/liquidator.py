@@ -90,7 +90,8 @@ def market_context(market, project):
         bonus = int(market.risk_params().bonus)
     except Exception:  # noqa: BLE001 - a market without the view: the default parameters
         bonus = model.RiskParams().bonus
-    loan = project.MockERC20.at(market.LOAN()) if hasattr(project, "MockERC20") else None
+    # Any ERC-20 ABI does for balanceOf / allowance / approve; the project's mock token carries one.
+    loan = project.MockERC20.at(market.LOAN())
     return oracle, asset_id, bonus, loan
 
 
@@ -111,14 +112,13 @@ def liquidate_round(market, project, liquidator, batch: int = BATCH, echo=None) 
         repay = repay_to_restore(value, debt_now, h, bonus)
         if repay == 0:
             continue
-        if loan is not None:
-            balance = int(loan.balanceOf(liquidator))
-            if balance < repay:
-                if balance == 0:
-                    raise BallastError(f"liquidator {liquidator.address} holds no loan token")
-                repay = balance
-            if int(loan.allowance(liquidator, market)) < repay:
-                loan.approve(market, 2**256 - 1, sender=liquidator)
+        balance = int(loan.balanceOf(liquidator))
+        if balance < repay:
+            if balance == 0:
+                raise BallastError(f"liquidator {liquidator.address} holds no loan token")
+            repay = balance  # a partial liquidation is still a step towards health
+        if int(loan.allowance(liquidator, market)) < repay:
+            loan.approve(market, 2**256 - 1, sender=liquidator)
         try:
             tx = market.liquidate(account, repay, sender=liquidator)
         except ContractLogicError as exc:

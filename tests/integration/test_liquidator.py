@@ -168,3 +168,19 @@ def test_cli_bot_once_and_position_view_on_the_same_node(
         assert bad.returncode == 1 and "ballast: error: no Ballast market at" in bad.stderr
     finally:
         chain.restore(snap)
+
+
+def test_round_without_loan_tokens_is_fatal_in_one_line(
+    system, project, admin, keeper, lender, borrower, other, attacker, chain
+):
+    from oracle.cli import BallastError
+
+    _, _, market, _, _ = system
+    snap = chain.snapshot()
+    try:
+        open_positions(system, admin, keeper, lender, borrower, other, chain)
+        with pytest.raises(BallastError, match="holds no loan token"):
+            bot.liquidate_round(market, project, attacker)
+        assert market.is_liquidatable(borrower)
+    finally:
+        chain.restore(snap)
