@@ -148,6 +148,9 @@ def command():
 @click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH))
 def run(network_choice, alias, market_address, once, interval, batch):
     """Scan all positions and liquidate the unhealthy ones, round after round."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*import_remapping.*")
     from oracle import deploy as d
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -40,7 +40,8 @@ def _wad(x: int) -> str:
 def render(pos: dict, loan_decimals: int, coll_decimals: int) -> object:
     from rich.table import Table
 
-    t = Table(title=f"position {pos['account']}", show_header=False)
+    t = Table(title="Ballast position", show_header=False)
+    t.add_row("account", pos["account"])
     t.add_row("collateral", f"{pos['collateral'] / 10**coll_decimals:,.6f}")
     t.add_row("debt", f"{pos['debt'] / 10**loan_decimals:,.6f}")
     hf = pos["health_factor"]
@@ -59,6 +60,9 @@ def render(pos: dict, loan_decimals: int, coll_decimals: int) -> object:
 @click.argument("account")
 def command(network_choice, market_address, as_json, account):
     """Show a borrower's collateral, debt, health and required ratios."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*import_remapping.*")
     from rich.console import Console
 
     from oracle import deploy as d
