@@ -39,7 +39,11 @@
         does not fall / depth does not rise (equivalent because
         min_sigma_allowed <= old sigma and max_depth_allowed >= old depth);
         the bond transfer in `settle_challenge` (nonreentrant, state cleared
-        before the call).
+        before the call; a challenger that rejects ether cannot be repaid,
+        so such a challenge can only be settled as not upheld). Setters of
+        the guard word (including `pause`) write one slot per keeper (at
+        most MAX_KEEPERS). Only ether-moving functions take the reentrancy
+        lock: `post` makes no external call and must stay cheap.
 """
 
 from snekmate.auth import ownable
