@@ -12,8 +12,8 @@
         up at most `ramp_per_hour` per hour (a spike tightens in steps).
         Stale risk data degrades: borrow and withdraw stop, repay, collateral
         deposits and liquidation keep working.
-@custom:security Look first at: `_accrue_and_poke` (every mutating call that
-        touches debt or lender assets goes through it), the balance-delta
+@custom:security Look first at: `_accrue` (every mutating call that touches
+        debt or lender assets goes through it), `_poked` (the ramp's clock), the balance-delta
         `_pull` (a fee-on-transfer token is credited only what arrived), the
         rounding of share conversions (always towards the market), and the bad
         debt write-off in `liquidate`. All external functions are
@@ -70,14 +70,10 @@ MAX_PAGE: constant(uint256) = 100
 MASK128: constant(uint256) = 2**128 - 1
 MASK64: constant(uint256) = 2**64 - 1
 MASK60: constant(uint256) = 2**60 - 1
-MASK40: constant(uint256) = 2**40 - 1
-MASK112: constant(uint256) = 2**112 - 1
 MASK32: constant(uint256) = 2**32 - 1
 MASK20: constant(uint256) = 2**20 - 1
 # @dev Largest value a 128-bit packed amount may hold.
 MAX_AMOUNT: constant(uint256) = 2**128 - 1
-# @dev Largest idle balance the 112-bit packed field may hold.
-MAX_IDLE: constant(uint256) = 2**112 - 1
 
 # @dev The loan token (lent, borrowed, repaid).
 LOAN: public(immutable(address))
@@ -98,10 +94,14 @@ struct Totals:
     total_debt: uint256    # loan-token raw units owed by all borrowers, incl. accrued interest
     total_shares: uint256  # debt shares outstanding
     idle: uint256          # loan-token raw units held for lenders (not lent out)
-    maint_base: uint256    # ramped maintenance base, WAD
-    last_update: uint256   # unix seconds of the last accrual / ramp poke
-    last_sigma: uint256    # effective sigma seen by the last poke, 1e-8 units (capped at 2**32 - 1)
+    last_update: uint256   # unix seconds of the last accrual
     paused: bool
+
+
+struct Ramp:
+    maint_base: uint256    # ramped maintenance base, WAD
+    ramp_at: uint256       # unix seconds of the last poke
+    last_sigma: uint256    # effective sigma seen by the last poke, 1e-8 units
 
 
 struct Hot:
@@ -138,9 +138,11 @@ symbol: public(String[32])
 
 # @dev total_debt:128 | total_debt_shares:128 (loan raw units | debt shares).
 _debt_word: uint256
-# @dev idle:112 | maint_base:64 | last_update:40 | last_sigma:32 | paused:8
-#      (loan raw units | WAD | seconds | 1e-8 sigma units | flag).
+# @dev idle:128 | last_update:64 | paused:64 (loan raw units | seconds | flag).
 _state_word: uint256
+# @dev maint_base:64 | ramp_at:64 | last_sigma:128 (WAD | seconds | 1e-8 sigma units).
+#      Written only by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
+_ramp_word: uint256
 # @dev vol_coef_init:64 | vol_coef_maint:64 | h_min:64 | h_max:64 (all WAD).
 _risk_word_a: uint256
 # @dev bonus:60 | ramp_per_hour:60 | slip_coef:64 | stale_sigma:32 (1e-8 units) | horizon:20 | stale_after:20.
@@ -288,9 +290,9 @@ def __init__(
     self._set_rates(rates)
     # The ramp starts at the cap: the first poke loosens it to its target at once.
     self._store_totals(Totals(
-        total_debt=0, total_shares=0, idle=0, maint_base=risk.h_max,
-        last_update=block.timestamp, last_sigma=0, paused=False,
+        total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, paused=False,
     ))
+    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, last_sigma=0))
 
 
 # ------------------------------------------------------------------ ERC-20 (lender shares)
@@ -477,9 +479,7 @@ def deposit(assets: uint256, receiver: address) -> uint256:
     @return The shares minted.
     """
     assert receiver != empty(address), "market: zero address"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
     assert not t.paused, "market: paused"
     received: uint256 = self._pull(LOAN, assets)
     assert received != 0, "market: zero amount"
@@ -487,7 +487,7 @@ def deposit(assets: uint256, receiver: address) -> uint256:
     shares: uint256 = self._to_shares(received, t.idle + t.total_debt, False)
     assert shares != 0, "market: zero shares"
     t.idle += received
-    assert t.idle <= MAX_IDLE, "market: amount too large"
+    assert t.idle <= MAX_AMOUNT, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=received, shares=shares)
@@ -505,16 +505,14 @@ def mint(shares: uint256, receiver: address) -> uint256:
     """
     assert receiver != empty(address), "market: zero address"
     assert shares != 0, "market: zero shares"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
     assert not t.paused, "market: paused"
     # rounds up: the minter pays at least the shares' value
     assets: uint256 = self._to_assets(shares, t.idle + t.total_debt, True)
     received: uint256 = self._pull(LOAN, assets)
     assert received == assets, "market: received less than sent"
     t.idle += received
-    assert t.idle <= MAX_IDLE, "market: amount too large"
+    assert t.idle <= MAX_AMOUNT, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=assets, shares=shares)
@@ -531,9 +529,7 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     @return The shares burnt.
     """
     assert assets != 0, "market: zero amount"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
     assert not t.paused, "market: paused"
     assert assets <= t.idle, "market: insufficient liquidity"
     # rounds up: the lender burns at least the assets' value
@@ -552,9 +548,7 @@ def redeem(shares: uint256, receiver: address, owner: address) -> uint256:
     @return The assets paid.
     """
     assert shares != 0, "market: zero shares"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
     assert not t.paused, "market: paused"
     # rounds down: the lender gets no more than the shares' value
     assets: uint256 = self._to_assets(shares, t.idle + t.total_debt, False)
@@ -597,9 +591,9 @@ def withdraw_collateral(amount: uint256, receiver: address):
     """
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
     assert not t.paused, "market: paused"
     word: uint256 = self._positions[msg.sender]
     collateral: uint256 = word >> 128
@@ -609,7 +603,7 @@ def withdraw_collateral(amount: uint256, receiver: address):
     if shares != 0:
         assert not r.stale, "market: stale risk data"
         debt: uint256 = self._to_debt(shares, t, True)
-        assert self._healthy_init(collateral, debt, t, r), "market: unhealthy after action"
+        assert self._healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (collateral << 128) | shares
     self._store_totals(t)
     self._push(COLLATERAL, receiver, amount)
@@ -626,9 +620,9 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     """
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
     assert not t.paused, "market: paused"
     assert not r.stale, "market: stale risk data"
     assert amount <= t.idle, "market: insufficient liquidity"
@@ -641,7 +635,7 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     t.total_debt += amount
     t.idle -= amount
     debt: uint256 = self._to_debt(shares, t, True)
-    assert self._healthy_init(word >> 128, debt, t, r), "market: unhealthy after action"
+    assert self._healthy_init(word >> 128, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (word & ~MASK128) | shares
     self._store_totals(t)
     self._push(LOAN, receiver, amount)
@@ -658,9 +652,7 @@ def repay(amount: uint256, on_behalf: address) -> uint256:
     @param on_behalf The position repaid.
     @return The loan-token raw units credited.
     """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
     word: uint256 = self._positions[on_behalf]
     shares: uint256 = word & MASK128
     assert shares != 0, "market: no debt"
@@ -695,16 +687,17 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     @return The collateral seized.
     """
     assert repay_amount != 0, "market: zero amount"
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
+    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
+    self._store_ramp(rp)
     assert r.price != 0, "market: no price"
     word: uint256 = self._positions[borrower]
     collateral: uint256 = word >> 128
     shares: uint256 = word & MASK128
     debt: uint256 = self._to_debt(shares, t, True)
-    assert not self._healthy_maint(collateral, debt, t, r), "market: position healthy"
-    h: Hot = self._hot()
+    assert not self._healthy_maint(collateral, debt, rp.maint_base, r), "market: position healthy"
     wanted: uint256 = min(repay_amount, debt)
     # the most the remaining collateral can pay for, rounded up
     affordable: uint256 = self._ceil_div(collateral * r.price, WAD + h.bonus)
@@ -743,9 +736,11 @@ def poke():
             keeper calls it after posting so that a spike starts the ramp
             at once rather than at the next user call).
     """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
+    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
+    self._store_ramp(rp)
     self._store_totals(t)
 
 
@@ -811,9 +806,18 @@ def paused() -> bool:
 @view
 def last_update() -> uint256:
     """
-    @notice Time of the last accrual and ramp poke.
+    @notice Time of the last interest accrual.
     """
     return self._load_totals().last_update
+
+
+@external
+@view
+def ramp_at() -> uint256:
+    """
+    @notice Time of the last ramp poke.
+    """
+    return self._load_ramp().ramp_at
 
 
 @external
@@ -822,7 +826,7 @@ def last_sigma() -> uint256:
     """
     @notice Effective sigma the last ramp poke saw (WAD, rounded down to 1e-8 units).
     """
-    return self._load_totals().last_sigma * market_params.SIGMA_UNIT
+    return self._load_ramp().last_sigma * market_params.SIGMA_UNIT
 
 
 @external
@@ -851,7 +855,11 @@ def maint_base() -> uint256:
     """
     @notice The ramped maintenance base as it would be after a poke now (WAD).
     """
-    return self._view_state()[0].maint_base
+    t: Totals = empty(Totals)
+    r: Risk = empty(Risk)
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
+    return mb
 
 
 @external
@@ -862,8 +870,9 @@ def h_init_of(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
-    return self._h_init(self._value(self._positions[account] >> 128, r), t, r)
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
+    return self._h_init(self._value(self._positions[account] >> 128, r), t, r, self._hot())
 
 
 @external
@@ -874,8 +883,9 @@ def h_maint_of(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
-    return self._h_maint(self._value(self._positions[account] >> 128, r), t, r)
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
+    return self._h_maint(self._value(self._positions[account] >> 128, r), mb, r)
 
 
 @external
@@ -887,11 +897,12 @@ def required_ratio(collateral_amount: uint256, initial: bool) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
     v: uint256 = self._value(collateral_amount, r)
     if initial:
-        return risk_model.collateral_ratio(self._h_init(v, t, r))
-    return risk_model.collateral_ratio(self._h_maint(v, t, r))
+        return risk_model.collateral_ratio(self._h_init(v, t, r, self._hot()))
+    return risk_model.collateral_ratio(self._h_maint(v, mb, r))
 
 
 @external
@@ -903,13 +914,14 @@ def health_factor(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
     word: uint256 = self._positions[account]
     debt: uint256 = self._to_debt(word & MASK128, t, True)
     if debt == 0:
         return max_value(uint256)
     v: uint256 = self._value(word >> 128, r)
-    return v * (WAD - self._h_maint(v, t, r)) // debt
+    return v * (WAD - self._h_maint(v, mb, r)) // debt
 
 
 @external
@@ -920,9 +932,10 @@ def is_liquidatable(account: address) -> bool:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
     word: uint256 = self._positions[account]
-    return not self._healthy_maint(word >> 128, self._to_debt(word & MASK128, t, True), t, r)
+    return not self._healthy_maint(word >> 128, self._to_debt(word & MASK128, t, True), mb, r)
 
 
 @external
@@ -934,12 +947,13 @@ def max_borrowable(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
     if r.stale or t.paused:
         return 0
     word: uint256 = self._positions[account]
     v: uint256 = self._value(word >> 128, r)
-    limit: uint256 = v * (WAD - self._h_init(v, t, r)) // WAD
+    limit: uint256 = v * (WAD - self._h_init(v, t, r, self._hot())) // WAD
     debt: uint256 = self._to_debt(word & MASK128, t, True)
     if debt >= limit:
         return 0
@@ -957,7 +971,8 @@ def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, 
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    t, r = self._view_state()
+    mb: uint256 = 0
+    t, r, mb = self._view_state()
     out: DynArray[IMarket.PositionView, MAX_PAGE] = []
     n: uint256 = self.num_borrowers
     for i: uint256 in range(MAX_PAGE):
@@ -968,7 +983,7 @@ def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, 
         debt: uint256 = self._to_debt(word & MASK128, t, True)
         out.append(IMarket.PositionView(
             account=account, collateral=word >> 128, debt=debt,
-            liquidatable=not self._healthy_maint(word >> 128, debt, t, r),
+            liquidatable=not self._healthy_maint(word >> 128, debt, mb, r),
         ))
     return out
 
@@ -983,9 +998,11 @@ def set_risk_params(risk: market_params.RiskParams):
     @param risk New risk parameters.
     """
     ownable._check_owner()
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
+    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
+    self._store_ramp(rp)
     self._store_totals(t)
     self._set_risk(risk)
 
@@ -997,9 +1014,11 @@ def set_rate_params(rates: market_params.RateParams):
     @param rates New rate parameters.
     """
     ownable._check_owner()
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    t, r = self._accrue_and_poke()
+    t: Totals = self._accrue()
+    h: Hot = self._hot()
+    r: Risk = self._read_risk(h)
+    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
+    self._store_ramp(rp)
     self._store_totals(t)
     self._set_rates(rates)
 
@@ -1042,9 +1061,8 @@ def _load_totals() -> Totals:
     d: uint256 = self._debt_word
     s: uint256 = self._state_word
     return Totals(
-        total_debt=d >> 128, total_shares=d & MASK128, idle=s >> 144,
-        maint_base=(s >> 80) & MASK64, last_update=(s >> 40) & MASK40, last_sigma=(s >> 8) & MASK32,
-        paused=(s & 1) == 1,
+        total_debt=d >> 128, total_shares=d & MASK128, idle=s >> 128,
+        last_update=(s >> 64) & MASK64, paused=(s & 1) == 1,
     )
 
 
@@ -1057,7 +1075,25 @@ def _store_totals(t: Totals):
     p: uint256 = 0
     if t.paused:
         p = 1
-    self._state_word = (t.idle << 144) | (t.maint_base << 80) | (t.last_update << 40) | (t.last_sigma << 8) | p
+    self._state_word = (t.idle << 128) | (t.last_update << 64) | p
+
+
+@internal
+@view
+def _load_ramp() -> Ramp:
+    """
+    @dev Unpack the ramp word.
+    """
+    w: uint256 = self._ramp_word
+    return Ramp(maint_base=w >> 192, ramp_at=(w >> 128) & MASK64, last_sigma=w & MASK128)
+
+
+@internal
+def _store_ramp(rp: Ramp):
+    """
+    @dev Pack and store the ramp word.
+    """
+    self._ramp_word = (rp.maint_base << 192) | (rp.ramp_at << 128) | rp.last_sigma
 
 
 @internal
@@ -1174,7 +1210,7 @@ def _read_risk(h: Hot) -> Risk:
 
 @internal
 @view
-def _poked(t: Totals, h: Hot, r: Risk) -> Totals:
+def _poked(rp: Ramp, t: Totals, h: Hot, r: Risk) -> Ramp:
     """
     @dev Move the maintenance base towards its target (risk_model.ramp) and
          stamp the time. The ramp's clock runs from the last poke, except
@@ -1186,40 +1222,40 @@ def _poked(t: Totals, h: Hot, r: Risk) -> Totals:
     """
     target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self._rate(t), h.horizon, h.bonus)
     # rounds down: a rise smaller than one unit does not restart the clock
-    sigma_units: uint256 = min(r.sigma // market_params.SIGMA_UNIT, MASK32)
-    since: uint256 = t.last_update
-    if sigma_units > t.last_sigma and r.observed_at > since:
+    sigma_units: uint256 = min(r.sigma // market_params.SIGMA_UNIT, MASK128)
+    since: uint256 = rp.ramp_at
+    if sigma_units > rp.last_sigma and r.observed_at > since:
         since = r.observed_at
     elapsed: uint256 = 0
     if block.timestamp > since:
         elapsed = block.timestamp - since
-    t.maint_base = min(risk_model.ramp(t.maint_base, target, elapsed, h.ramp_per_hour), h.h_max)
+    return Ramp(
+        maint_base=min(risk_model.ramp(rp.maint_base, target, elapsed, h.ramp_per_hour), h.h_max),
+        ramp_at=block.timestamp,
+        last_sigma=sigma_units,
+    )
+
+
+@internal
+def _accrue() -> Totals:
+    """
+    @dev Accrue interest up to now and stamp the time; the caller stores the result.
+    """
+    t: Totals = self._accrued_totals()
     t.last_update = block.timestamp
-    t.last_sigma = sigma_units
     return t
 
 
 @internal
 @view
-def _accrue_and_poke() -> (Totals, Risk):
+def _view_state() -> (Totals, Risk, uint256):
     """
-    @dev Accrue interest and poke the ramp, reading the oracle once; the
-         caller stores the totals and reuses the risk snapshot.
-    """
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    return self._poked(self._accrued_totals(), h, r), r
-
-
-@internal
-@view
-def _view_state() -> (Totals, Risk):
-    """
-    @dev Totals and risk as a call now would see them (for views).
+    @dev Totals, risk and the maintenance base as a poke now would leave them (for views).
     """
     h: Hot = self._hot()
     r: Risk = self._read_risk(h)
-    return self._poked(self._accrued_totals(), h, r), r
+    t: Totals = self._accrued_totals()
+    return t, r, self._poked(self._load_ramp(), t, h, r).maint_base
 
 
 # ------------------------------------------------------------------ internals: health
@@ -1235,49 +1271,48 @@ def _value(collateral: uint256, r: Risk) -> uint256:
 
 @internal
 @view
-def _h_init(v: uint256, t: Totals, r: Risk) -> uint256:
+def _h_init(v: uint256, t: Totals, r: Risk, h: Hot) -> uint256:
     """
     @dev H_init of a position of value v: immediate sigma, the current rate.
     """
-    h: Hot = self._hot()
     base: uint256 = risk_model.base_haircut(r.sigma, h.vol_init, self._rate(t), h.horizon, h.bonus)
     return risk_model.clamp(base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max)
 
 
 @internal
 @view
-def _h_maint(v: uint256, t: Totals, r: Risk) -> uint256:
+def _h_maint(v: uint256, maint_base: uint256, r: Risk) -> uint256:
     """
     @dev Effective H_maint of a position of value v: the ramped base plus its liquidity term.
     """
     h: Hot = self._hot()
     return risk_model.clamp(
-        t.maint_base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max
+        maint_base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max
     )
 
 
 @internal
 @view
-def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk) -> bool:
+def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk, h: Hot) -> bool:
     """
     @dev debt <= value * (1 - H_init).
     """
     if debt == 0:
         return True
     v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_init(v, t, r))
+    return debt * WAD <= v * (WAD - self._h_init(v, t, r, h))
 
 
 @internal
 @view
-def _healthy_maint(collateral: uint256, debt: uint256, t: Totals, r: Risk) -> bool:
+def _healthy_maint(collateral: uint256, debt: uint256, maint_base: uint256, r: Risk) -> bool:
     """
     @dev debt <= value * (1 - H_maint) with the ramped base.
     """
     if debt == 0:
         return True
     v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_maint(v, t, r))
+    return debt * WAD <= v * (WAD - self._h_maint(v, maint_base, r))
 
 
 # ------------------------------------------------------------------ internals: share math

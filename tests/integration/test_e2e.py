@@ -37,8 +37,9 @@ def test_spike_ramp_liquidation_and_books(
     def ts(tx):
         return chain.blocks[tx.block_number].timestamp
 
-    # the keeper posts calm data; the lender supplies
+    # the keeper posts calm data and pokes the market; the lender supplies
     post(m.ASSET_ID(), sigma=CALM)
+    m.poke(sender=keeper)
     fund(loan_token, lender, DEPOSIT, m)
     tx = m.deposit(DEPOSIT, lender, sender=lender)
     books.accrue(ts(tx))
@@ -63,13 +64,14 @@ def test_spike_ramp_liquidation_and_books(
     base0 = m.maint_base()
     tx = post(m.ASSET_ID(), sigma=SPIKE)
     assert tx.sender == keeper.address
-    m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
+    tx = m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
+    books.accrue(ts(tx))
     assert m.maint_base() == base0  # no jump in the spike's block
     assert m.h_init_of(borrower) == model.h_init(RISK, SPIKE, m.borrow_rate(), value, DEPTH) > h_init_calm
     assert m.max_borrowable(borrower) == 0
     target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
     assert target - base0 > 4 * RISK.ramp_per_hour
-    ramp = model.RampState(value=base0, updated_at=m.last_update(), last_sigma=SPIKE // model.SIGMA_UNIT)
+    ramp = model.RampState(value=base0, updated_at=m.ramp_at(), last_sigma=SPIKE // model.SIGMA_UNIT)
 
     ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
     for hour in range(1, 7):

@@ -11,7 +11,7 @@ SPIKE = 3 * WAD
 def mirror(m):
     """The ramp state as stored by the market now."""
     return model.RampState(
-        value=m.maint_base(), updated_at=m.last_update(), last_sigma=m.last_sigma() // model.SIGMA_UNIT
+        value=m.maint_base(), updated_at=m.ramp_at(), last_sigma=m.last_sigma() // model.SIGMA_UNIT
     )
 
 
@@ -35,19 +35,19 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
     assert target > base0 + 3 * p.ramp_per_hour  # the spike needs several hours to pass through
     ramp = mirror(m)
     observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-    seen, times = [base0], [m.last_update()]
+    seen, times = [base0], [m.ramp_at()]
     for _ in range(4):
         chain.pending_timestamp += 1_800
         post(m.ASSET_ID(), sigma=SPIKE)  # fresh data, same sigma
         observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
         chain.pending_timestamp += 1_800
-        m.repay(1, borrower, sender=borrower)  # any mutating call pokes the ramp
+        m.poke(sender=keeper)  # the keeper (or a liquidation) pokes the ramp
         expected = ramp.poke_market(
-            model.maint_base_target(p, SPIKE, m.borrow_rate()), SPIKE, observed_at, m.last_update(), p
+            model.maint_base_target(p, SPIKE, m.borrow_rate()), SPIKE, observed_at, m.ramp_at(), p
         )
         assert m.maint_base() == expected
         seen.append(expected)
-        times.append(m.last_update())
+        times.append(m.ramp_at())
     for i in range(1, len(seen)):
         step = seen[i] - seen[i - 1]
         assert 0 < step <= p.ramp_per_hour * (times[i] - times[i - 1]) // 3_600
@@ -84,7 +84,7 @@ def test_loosening_applies_at_once(borrowed, borrower, keeper, post, chain):
     # a 5% lower sigma (within the oracle's fall limit): the lower target applies at once
     chain.pending_timestamp += 3_600
     post(m.ASSET_ID(), sigma=SPIKE * 95 // 100)
-    m.repay(1, borrower, sender=borrower)
+    m.poke(sender=keeper)
     target = model.maint_base_target(RISK, SPIKE * 95 // 100, m.borrow_rate())
     assert target < high
     assert m.maint_base() == target
