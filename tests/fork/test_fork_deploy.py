@@ -1,0 +1,79 @@
+"""Deploy on a local fork, offline: an anvil plays Sepolia on 127.0.0.1:8555 (the node uri in
+ape-config.yaml), and `ape run deploy --network ethereum:sepolia-fork:foundry` forks it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PORT = 8555
+SEPOLIA_CHAIN_ID = 11155111
+
+
+def _answers(uri):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    try:
+        req = urllib.request.Request(uri, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def fake_sepolia():
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", PORT)) == 0:
+            pytest.skip(f"port {PORT} is taken by another process; the fork test needs it for its upstream")
+    anvil = str(ROOT / "node_modules" / ".bin" / "anvil")
+    proc = subprocess.Popen(
+        [anvil, "--chain-id", str(SEPOLIA_CHAIN_ID), "--port", str(PORT), "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not _answers(f"http://127.0.0.1:{PORT}"):
+            assert proc.poll() is None, "the upstream anvil exited"
+            assert time.monotonic() < deadline, "the upstream anvil did not start"
+            time.sleep(0.1)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_deploy_on_local_sepolia_fork(fake_sepolia, tmp_path):
+    out = tmp_path / "fork.json"
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+    )
+    with socket.socket() as s:  # the fork's own anvil: a free port, never another test's node
+        s.bind(("127.0.0.1", 0))
+        env["APE_FOUNDRY_HOST"] = f"http://127.0.0.1:{s.getsockname()[1]}"
+    args = ["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out)]
+    proc = subprocess.run(args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    dep = json.loads(out.read_text())
+    assert dep["network"] == "ethereum:sepolia-fork"
+    assert dep["chain_id"] == SEPOLIA_CHAIN_ID
+    assert dep["pool"] is not None  # a fork is local: mock tokens and a pool
+    # The fork's anvil was ape's and is gone; the upstream saw no transaction (a fork never writes back).
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=2) as resp:
+        assert json.loads(resp.read())["result"] == "0x0"
