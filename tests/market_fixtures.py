@@ -1,6 +1,10 @@
 """Fixtures shared by the market, factory and integration tests: real tokens (mocks), the real
 RiskOracle, the factory deploying markets from a blueprint, and helpers that post risk data through
-`oracle.model.pack_update`. Imported by the conftest of each of those directories."""
+`oracle.model.pack_update`. Imported by the conftest of each of those directories.
+
+Module-scoped: every test module gets its own fresh deployment, so no module depends on what another
+module did to the chain (with session scope, a full `make test` run saw markets and assets left by
+earlier modules)."""
 
 from dataclasses import astuple
 
@@ -27,34 +31,34 @@ def rate_tuple(r: model.RateParams = RATES) -> tuple:
     return astuple(r)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def loan_token(project, admin):
     return admin.deploy(project.MockERC20, "USD Coin", "USDC", LOAN_DECIMALS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def coll_token(project, admin):
     return admin.deploy(project.MockERC20, "Wrapped Ether", "WETH", COLL_DECIMALS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def risk_oracle(project, admin, guardian, keeper):
     oracle = admin.deploy(project.RiskOracle, guardian)
     oracle.set_keeper(keeper, True, sender=admin)
     return oracle
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def blueprint(project, admin):
     return admin.declare(project.Market).contract_address
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def factory(project, admin, blueprint, risk_oracle):
     return admin.deploy(project.MarketFactory, blueprint, risk_oracle)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def post(risk_oracle, keeper, chain):
     """post(asset_id, price=PRICE, sigma=SIGMA, depth=DEPTH, observed_at=None): one keeper post."""
 
@@ -70,7 +74,7 @@ def post(risk_oracle, keeper, chain):
     return _post
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def create_market(project, admin, factory, risk_oracle):
     """create_market(loan, coll, risk=RISK, rates=RATES) -> Market (adds the collateral to the oracle)."""
 
@@ -88,7 +92,7 @@ def create_market(project, admin, factory, risk_oracle):
     return _create
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def market(create_market, loan_token, coll_token, post):
     """The default market (USDC loan, WETH collateral) with fresh risk data posted."""
     m = create_market(loan_token, coll_token)
@@ -96,7 +100,7 @@ def market(create_market, loan_token, coll_token, post):
     return m
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fund():
     """fund(token, account, amount, spender): mint and approve."""
 
