@@ -94,8 +94,15 @@ def resolve_network(choice: str) -> NetworkChoice:
                 uri = provider.uri  # the plugin's default local endpoint; never a public RPC list
             except ApeException:
                 uri = None
+            if uri == "auto":
+                # ape-config's `foundry: host: auto` gives every anvil ape starts a random port; a
+                # keeper or bot talks to a node someone started: anvil's default endpoint
+                uri = LOCAL_DEFAULT_URI
     chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
     return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
+
+
+LOCAL_DEFAULT_URI = "http://127.0.0.1:8545"
 
 
 def _configured_uri(provider_name: str, ecosystem: str, network: str) -> str | None:
