@@ -41,3 +41,22 @@ def attacker(accounts):
 @pytest.fixture(scope="session")
 def other(accounts):
     return accounts[7]
+
+
+# --- gas report: tests record real transactions' gas; printed at the end of every run ----------
+
+GAS_REPORT: dict[str, int] = {}
+
+
+@pytest.fixture(scope="session")
+def gas_report():
+    """gas_report[name] = gas_used: shown in the terminal summary of `make test`."""
+    return GAS_REPORT
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not GAS_REPORT:
+        return
+    terminalreporter.section("gas per operation (whole transaction on anvil)")
+    for name, gas in GAS_REPORT.items():
+        terminalreporter.write_line(f"{name:<40} {gas:>10,}")

@@ -19,9 +19,11 @@ OPERATIONS = [
 
 
 @pytest.fixture(scope="module")
-def gas(project, accounts, chain):
+def gas(project, accounts, chain, gas_report):
     measured = measure_gas(project, accounts, chain)
     Console().print(table(measured))
+    gas_report.update({f"market {name}" if "post" not in name else f"oracle {name}": g
+                       for name, g in measured.items()})
     return measured
 
 

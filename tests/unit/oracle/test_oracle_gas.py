@@ -56,8 +56,9 @@ def _measure(oracle, keeper, chain, first_at, n, direction):
 
 @pytest.mark.parametrize("direction", ["up", "down"])
 @pytest.mark.parametrize("n", [1, 10])
-def test_post_gas_is_within_its_ceiling(oracle, keeper, chain, ten_assets, n, direction):
+def test_post_gas_is_within_its_ceiling(oracle, keeper, chain, ten_assets, n, direction, gas_report):
     gas, floor = _measure(oracle, keeper, chain, ten_assets, n, direction)
+    gas_report[f"oracle post, {n} asset(s), risk {direction}"] = gas
     print(
         f"\npost {n:>2} asset(s), risk {direction:<4}: {gas:,} gas (ceiling {CEILINGS[direction, n]:,}, "
         f"storage+calldata+event floor {floor:,})"
