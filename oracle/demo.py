@@ -7,7 +7,8 @@
    to the initial requirement H_init, at different distances from it.
 4. Plays a price path hour by hour: the bundled seeded scenario (calm, crash, recovery) or the candles
    of a CSV file. Each hour the clock moves one hour, swaps against the pool move its price to the
-   hour's close, the keeper observes the pool and posts to the oracle, and the liquidation bot runs.
+   hour's close, the keeper observes the pool, posts to the oracle and pokes the market (so that its
+   maintenance ramp moves with each post), and the liquidation bot runs.
 5. Shows, per hour, only numbers read from the chain: price, sigma and depth from the oracle, the
    market's required collateral ratios (initial, and the ramped maintenance one) for a reference
    position, positions at risk, liquidations; then a summary, a PNG plot and optionally a JSON report.
@@ -361,7 +362,8 @@ def move_pool_to(w: World, human_price: float) -> None:
 
 class DemoKeeper:
     """The real keeper (`oracle.keeper.Keeper`: pool source, EWMA sigma, posting policy, guardrail
-    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour."""
+    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour; it pokes
+    the market right after each post."""
 
     def __init__(self, w: World, uri: str):
         from oracle.chain import Rpc, Sender
@@ -372,15 +374,19 @@ class DemoKeeper:
         source = PoolSource(rpc, w.dep.pool, collateral=w.dep.collateral_token)
         asset = Asset(label=w.dep.collateral_token, asset_id=w.dep.asset_id, sources=[source])
         settings = Settings(loan_decimals=int(w.loan.decimals()))
-        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings)
+        # `--poke` as `ballast keeper run` has it: the market's ramp moves right after each post.
+        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings,
+                             pokes=[w.dep.market])  # fmt: skip
         self.keeper.check_setup()
         self.oracle, self.asset_id = w.oracle, w.dep.asset_id
         self.posts = 0
+        self.pokes = 0
 
     def tick(self) -> bool:
-        posted = self.keeper.tick().posted
-        self.posts += int(posted)
-        return posted
+        result = self.keeper.tick()
+        self.posts += int(result.posted)
+        self.pokes += sum(1 for tx in result.pokes.values() if tx)
+        return result.posted
 
 
 # --- one hour ----------------------------------------------------------------------------------
@@ -531,6 +537,7 @@ def summarise(w: World, keeper: DemoKeeper, rows: list[Row]) -> dict:
     return {
         "hours": len(rows),
         "posts": keeper.posts,
+        "pokes": keeper.pokes,
         "liquidations": rows[-1].liquidations_total if rows else 0,
         "max_at_risk": max((r.at_risk for r in rows), default=0),
         "price_first": rows[0].price if rows else None,
@@ -592,6 +599,7 @@ def print_summary(report: dict) -> None:
     t = Table(title=f"Ballast demo: {report['label']}", show_header=False)
     t.add_row("hours played", str(s["hours"]))
     t.add_row("oracle posts", str(s["posts"]))
+    t.add_row("market pokes", str(s["pokes"]))
     t.add_row(
         "price first / min / last",
         f"{s['price_first']:,.2f} / {s['price_min']:,.2f} / {s['price_last']:,.2f}",
