@@ -100,6 +100,8 @@ def resolve_network(choice: str) -> NetworkChoice:
                 uri = provider.uri  # the plugin's default local endpoint; never a public RPC list
             except ApeException:
                 uri = None
+            if uri == "auto":
+                uri = None  # `host: auto`: the port is chosen when ape starts the node; pass --rpc
     chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
     return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
 

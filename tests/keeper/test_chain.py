@@ -50,8 +50,23 @@ def keystore_account(monkeypatch):
 
 
 def test_resolve_local_network():
-    assert LOCAL.is_local and LOCAL.chain_id is None and LOCAL.default_uri.startswith("http://")
+    assert LOCAL.is_local and LOCAL.chain_id is None
+    assert LOCAL.default_uri is None  # ape-config.yaml `foundry: host: auto`: no port before ape starts anvil
     assert str(LOCAL) == "ethereum:local:foundry"
+
+
+def test_cli_on_a_local_network_with_auto_host_asks_for_rpc():
+    from click.testing import CliRunner
+
+    from oracle.cli import main
+
+    args = ["keeper", "run", "--network", "ethereum:local:foundry", "--account", "TEST::1", "--oracle",
+            "0x" + "11" * 20, "--asset", "WETH=1", "--source", "pool:0x" + "22" * 20]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "ballast: error: no RPC URL known for network 'ethereum:local:foundry': pass --rpc URL"
+    )
 
 
 def test_resolve_public_network_knows_its_chain_id_and_configured_uri():
