@@ -101,7 +101,7 @@ struct Totals:
 struct Ramp:
     maint_base: uint256    # ramped maintenance base, WAD
     ramp_at: uint256       # unix seconds of the last poke
-    last_sigma: uint256    # effective sigma seen by the last poke, 1e-8 units
+    ramping: bool          # the last poke left the base below its target (a tightening is under way)
 
 
 struct Hot:
@@ -140,7 +140,7 @@ symbol: public(String[32])
 _debt_word: uint256
 # @dev idle:128 | last_update:64 | paused:64 (loan raw units | seconds | flag).
 _state_word: uint256
-# @dev maint_base:64 | ramp_at:64 | last_sigma:128 (WAD | seconds | 1e-8 sigma units).
+# @dev maint_base:64 | ramp_at:64 | ramping:128 (WAD | seconds | flag 0/1).
 #      Written only by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
 _ramp_word: uint256
 # @dev vol_coef_init:64 | vol_coef_maint:64 | h_min:64 | h_max:64 (all WAD).
@@ -292,7 +292,7 @@ def __init__(
     self._store_totals(Totals(
         total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, paused=False,
     ))
-    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, last_sigma=0))
+    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, ramping=False))
 
 
 # ------------------------------------------------------------------ ERC-20 (lender shares)
@@ -822,11 +822,11 @@ def ramp_at() -> uint256:
 
 @external
 @view
-def last_sigma() -> uint256:
+def ramping() -> bool:
     """
-    @notice Effective sigma the last ramp poke saw (WAD, rounded down to 1e-8 units).
+    @notice Whether the last ramp poke left the maintenance base below its target.
     """
-    return self._load_ramp().last_sigma * market_params.SIGMA_UNIT
+    return self._load_ramp().ramping
 
 
 @external
@@ -1085,7 +1085,7 @@ def _load_ramp() -> Ramp:
     @dev Unpack the ramp word.
     """
     w: uint256 = self._ramp_word
-    return Ramp(maint_base=w >> 192, ramp_at=(w >> 128) & MASK64, last_sigma=w & MASK128)
+    return Ramp(maint_base=w >> 192, ramp_at=(w >> 128) & MASK64, ramping=(w & MASK128) != 0)
 
 
 @internal
@@ -1093,7 +1093,7 @@ def _store_ramp(rp: Ramp):
     """
     @dev Pack and store the ramp word.
     """
-    self._ramp_word = (rp.maint_base << 192) | (rp.ramp_at << 128) | rp.last_sigma
+    self._ramp_word = (rp.maint_base << 192) | (rp.ramp_at << 128) | convert(rp.ramping, uint256)
 
 
 @internal
@@ -1213,27 +1213,25 @@ def _read_risk(h: Hot) -> Risk:
 def _poked(rp: Ramp, t: Totals, h: Hot, r: Risk) -> Ramp:
     """
     @dev Move the maintenance base towards its target (risk_model.ramp) and
-         stamp the time. The ramp's clock runs from the last poke, except
-         when sigma has risen since that poke: then the rise can be no older
-         than the observation that brought it, so the clock starts there
-         (a spike after a quiet spell never tightens in one block by the
-         whole quiet spell's allowance). The stored value is capped at
-         h_max: any base at or above the cap yields the same clamped H_maint.
+         stamp the time. While a tightening is under way (the last poke left
+         the base below its target) the clock runs from the last poke. When
+         the base had caught up, a new rise can be no older than the
+         observation that brought it, so the clock starts there: a spike
+         after a quiet spell never tightens by the quiet spell's allowance in
+         one block, and a crash whose sigma rises at every post still
+         tightens at the full ramp pace from the second poke on. The stored
+         value is capped at h_max: any base at or above the cap yields the
+         same clamped H_maint.
     """
     target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self._rate(t), h.horizon, h.bonus)
-    # rounds down: a rise smaller than one unit does not restart the clock
-    sigma_units: uint256 = min(r.sigma // market_params.SIGMA_UNIT, MASK128)
     since: uint256 = rp.ramp_at
-    if sigma_units > rp.last_sigma and r.observed_at > since:
+    if not rp.ramping and r.observed_at > since:
         since = r.observed_at
     elapsed: uint256 = 0
     if block.timestamp > since:
         elapsed = block.timestamp - since
-    return Ramp(
-        maint_base=min(risk_model.ramp(rp.maint_base, target, elapsed, h.ramp_per_hour), h.h_max),
-        ramp_at=block.timestamp,
-        last_sigma=sigma_units,
-    )
+    base: uint256 = min(risk_model.ramp(rp.maint_base, target, elapsed, h.ramp_per_hour), h.h_max)
+    return Ramp(maint_base=base, ramp_at=block.timestamp, ramping=base < min(target, h.h_max))
 
 
 @internal

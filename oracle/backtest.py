@@ -7,7 +7,7 @@ Hour by hour (bar by bar), at the close of bar i (observation time T_i = ts_i + 
 2. the posting policy decides whether to post and clips to the oracle guardrails (`oracle.policy`);
    every post is checked against the oracle's acceptance rules (it must apply, neither revert nor
    queue): the count of violations is reported and must be 0;
-3. the market pokes its ramp (`model.RampState.poke`) towards `model.maint_base_target` of the
+3. the market pokes its ramp (`model.RampState.poke_market`, as Market.vy) towards `model.maint_base_target` of the
    effective (staleness-aware) posted sigma and the borrow rate;
 4. the effective maintenance haircut of a reference position is `model.h_maint` of the ramped base
    and the posted depth.
@@ -221,7 +221,8 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
             posted = policy.apply(posted, update, now)
             posts += 1
         eff = model.effective_sigma(posted.sigma, posted.observed_at, now, p.stale_after, p.stale_sigma)
-        base = ramp_state.poke(model.maint_base_target(p, eff, rate), now, p)
+        # the keeper pokes the market right after its post (Market.vy `_poked`, mirrored exactly)
+        base = ramp_state.poke_market(model.maint_base_target(p, eff, rate), posted.observed_at, now, p)
         hm = model.h_maint(p, base, value, posted.depth)
         h_out[i] = hm / model.WAD
         bases.append(base)

@@ -240,28 +240,26 @@ class RampState:
 
     value: int
     updated_at: int
-    last_sigma: int = 0  # effective sigma seen by the last poke, in SIGMA_UNIT units (Market.vy)
+    ramping: bool = False  # the last poke left the value below its target (Market.vy)
 
     def poke(self, target: int, now: int, p: RiskParams) -> int:
+        """Plain ramp from the last poke (no observation clock)."""
         self.value = ramp(self.value, target, max(0, now - self.updated_at), p.ramp_per_hour)
         self.updated_at = now
         return self.value
 
-    def poke_market(self, target: int, sigma: int, observed_at: int, now: int, p: RiskParams) -> int:
-        """Market.vy's poke exactly: the ramp's clock runs from the last poke, except when the effective
-        sigma rose since then: the clock then starts at the observation that brought the rise (a spike
-        after a quiet spell never tightens by the quiet spell's allowance in one block). The stored
-        value is capped at h_max (any base at or above it gives the same clamped H_maint)."""
-        units = min(sigma // SIGMA_UNIT, MAX_SIGMA_UNITS)
+    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams) -> int:
+        """Market.vy's poke exactly. While a tightening is under way the clock runs from the last poke;
+        when the value had caught up, a new rise is no older than the observation that brought it, so
+        the clock starts there (a spike after a quiet spell never spends the spell's allowance in one
+        block). The stored value is capped at h_max (any base at or above it gives the same H_maint)."""
         since = self.updated_at
-        if units > self.last_sigma and observed_at > since:
+        if not self.ramping and observed_at > since:
             since = observed_at
         self.value = min(ramp(self.value, target, max(0, now - since), p.ramp_per_hour), p.h_max)
         self.updated_at = now
-        self.last_sigma = units
+        self.ramping = self.value < min(target, p.h_max)
         return self.value
-
-
 
 
 # --- market position math (Market.vy) -------------------------------------------------------

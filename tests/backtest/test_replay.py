@@ -32,7 +32,8 @@ def test_haircut_matches_the_model_at_every_bar(candles_of):
     for i in range(len(c)):
         now = int(c.ts[i]) + c.period
         sigma, depth = rep.sigma_wad[i], rep.depth_raw[i]
-        base = state.poke(model.maint_base_target(p, sigma, rate), now, p)
+        # every bar is posted (observed at `now`) and the market poked right after
+        base = state.poke_market(model.maint_base_target(p, sigma, rate), now, now, p)
         assert rep.maint_base[i] == base
         assert rep.h_maint_wad[i] == model.h_maint(p, base, value, depth)
     assert rep.guard_violations == 0 and rep.posts == len(c)

@@ -72,7 +72,8 @@ def test_spike_ramp_liquidation_and_books(
     assert m.max_borrowable(borrower) == 0
     target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
     assert target - base1 > 4 * RISK.ramp_per_hour
-    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), last_sigma=SPIKE // model.SIGMA_UNIT)
+    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), ramping=m.ramping())
+    assert ramp.ramping
 
     ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
     for hour in range(1, 7):

@@ -11,7 +11,7 @@ SPIKE = 3 * WAD
 def mirror(m):
     """The ramp state as stored by the market now."""
     return model.RampState(
-        value=m.maint_base(), updated_at=m.ramp_at(), last_sigma=m.last_sigma() // model.SIGMA_UNIT
+        value=m.maint_base(), updated_at=m.ramp_at(), ramping=m.ramping()
     )
 
 
@@ -43,7 +43,7 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
         chain.pending_timestamp += 1_800
         m.poke(sender=keeper)  # the keeper (or a liquidation) pokes the ramp
         expected = ramp.poke_market(
-            model.maint_base_target(p, SPIKE, m.borrow_rate()), SPIKE, observed_at, m.ramp_at(), p
+            model.maint_base_target(p, SPIKE, m.borrow_rate()), observed_at, m.ramp_at(), p
         )
         assert m.maint_base() == expected
         seen.append(expected)
@@ -88,3 +88,33 @@ def test_loosening_applies_at_once(borrowed, borrower, keeper, post, chain):
     target = model.maint_base_target(RISK, SPIKE * 95 // 100, m.borrow_rate())
     assert target < high
     assert m.maint_base() == target
+
+
+def test_rising_sigma_every_hour_still_ramps_at_full_pace(borrowed, borrower, keeper, post, chain, risk_oracle):
+    """A crash whose sigma rises at every hourly post: after the first poke (which starts the clock at
+    the observation), every hourly poke tightens by exactly ramp_per_hour until the target is reached."""
+    m = borrowed
+    m.poke(sender=keeper)
+    base0 = m.maint_base()
+    sigma = WAD
+    post(m.ASSET_ID(), sigma=sigma)
+    m.poke(sender=keeper)
+    assert m.ramping() and m.maint_base() == base0
+    ramp = mirror(m)
+    bases, times = [m.maint_base()], [m.ramp_at()]
+    for _ in range(5):
+        sigma = sigma * 13 // 10  # sigma rises at every post
+        chain.pending_timestamp = m.ramp_at() + 3_600
+        post(m.ASSET_ID(), sigma=sigma)
+        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
+        m.poke(sender=keeper)
+        expected = ramp.poke_market(
+            model.maint_base_target(RISK, sigma, m.borrow_rate()), observed_at, m.ramp_at(), RISK
+        )
+        assert m.maint_base() == expected
+        bases.append(expected)
+        times.append(m.ramp_at())
+    for i in range(1, len(bases)):
+        # the full pace for the time since the last poke (about an hour), never more
+        allowed = RISK.ramp_per_hour * (times[i] - times[i - 1]) // 3_600
+        assert bases[i] - bases[i - 1] == allowed >= RISK.ramp_per_hour
