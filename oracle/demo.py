@@ -58,6 +58,7 @@ LENDER_DEPOSIT = 2_000_000  # loan tokens supplied by the lender
 AT_RISK_HF = 105 * WAD // 100  # health factor below which a position counts as at risk
 DEFAULT_CSV_START = "2020-03-09T00:00:00"
 DEFAULT_CSV_HOURS = 120
+HEARTBEAT_SLACK = 5 * 60  # seconds under the hour at which the demo's keeper posts anyway
 
 
 # --- the price path ----------------------------------------------------------------------------
@@ -368,12 +369,16 @@ class DemoKeeper:
     def __init__(self, w: World, uri: str):
         from oracle.chain import Rpc, Sender
         from oracle.keeper import Asset, Keeper, Settings
+        from oracle.policy import PolicyParams
         from oracle.sources.pool import PoolSource
 
         rpc = Rpc([uri])
         source = PoolSource(rpc, w.dep.pool, collateral=w.dep.collateral_token)
         asset = Asset(label=w.dep.collateral_token, asset_id=w.dep.asset_id, sources=[source])
-        settings = Settings(loan_decimals=int(w.loan.decimals()))
+        # The demo ticks once per simulated hour and posts at every tick: the heartbeat sits a little
+        # under the hour (the chain's clock moves by the hour give or take the seconds of the swaps).
+        policy = PolicyParams(heartbeat=HOUR - HEARTBEAT_SLACK)
+        settings = Settings(loan_decimals=int(w.loan.decimals()), policy=policy)
         # `--poke` as `ballast keeper run` has it: the market's ramp moves right after each post.
         self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings,
                              pokes=[w.dep.market])  # fmt: skip
@@ -402,6 +407,7 @@ class Row:
     depth: float  # loan tokens (oracle)
     h_init: float  # h_init_of(watcher): initial haircut of the reference position
     h_maint: float  # h_maint_of(watcher): effective (ramped) maintenance haircut of the reference position
+    h_maint_target: float  # where h_maint ramps to: the same position's H_maint with the ramp caught up
     cr_init: float  # required_ratio(reference collateral, initial=True)
     cr_maint: float  # required_ratio(reference collateral, initial=False): ramped maintenance
     maint_base: float
@@ -436,6 +442,7 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         depth=depth / w.loan_unit,
         h_init=int(m.h_init_of(w.watcher)) / WAD,
         h_maint=int(m.h_maint_of(w.watcher)) / WAD,
+        h_maint_target=maint_target(w, price_wad, sigma, depth) / WAD,
         cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
         cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
         maint_base=int(m.maint_base()) / WAD,
@@ -444,6 +451,15 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         liquidations_total=liq_total,
         borrower_cr=crs,
     )
+
+
+def maint_target(w: World, price_wad: int, sigma: int, depth: int) -> int:
+    """The reference position's H_maint once the ramp has caught up (WAD): `oracle.model`'s exact mirror
+    of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data."""
+    p = model.RiskParams(*(int(x) for x in w.market.risk_params()))
+    value = model.collateral_value(int(w.market.position(w.watcher)[0]), price_wad)
+    base = model.maint_base_target(p, sigma, int(w.market.borrow_rate()))
+    return model.h_maint(p, base, value, depth)
 
 
 def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
