@@ -8,7 +8,10 @@ network); this module owns everything between a signed transaction and its recei
 - `Sender.submit(to, data)`: nonce from the node (`pending`), EIP-1559 fees from the latest base fee,
   a simulation first (a revert never costs gas and its reason ends in one error line), then send and
   wait; a transaction not mined within `stuck_after` seconds is replaced with the same nonce and fees
-  bumped by at least 12.5% (nodes demand >= 10%), up to `max_bumps` times.
+  bumped by at least 12.5% (nodes demand >= 10%), up to `max_bumps` times. When the account's nonce
+  has moved past ours without a receipt for any of our hashes, they are asked again for `receipt_grace`
+  seconds (a node may count a mined nonce before it serves that transaction's receipt) before the
+  nonce counts as taken by another transaction.
 - After a restart, a transaction of ours still waiting in the node's pool (pending nonce > mined nonce)
   is replaced by the next submission at its nonce with fees above its own, instead of queueing behind it.
 - Dry run: build, sign-free simulate (eth_call) and estimate; nothing is sent.
@@ -16,6 +19,7 @@ network); this module owns everything between a signed transaction and its recei
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -33,6 +37,8 @@ PASSPHRASE_ENV = "BALLAST_PASSPHRASE"
 FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # +12.5% per replacement (nodes require >= 10%)
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 12, 10  # gas limit = estimate * 1.2
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
+RECEIPT_GRACE = 5.0  # seconds to keep asking for our receipt after the account's nonce moved past ours
+RECEIPT_GRACE_POLLS = 5  # and at least this many lookups, however short the grace or long the poll
 CONNECTION_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -95,14 +101,9 @@ def resolve_network(choice: str) -> NetworkChoice:
             except ApeException:
                 uri = None
             if uri == "auto":
-                # ape-config's `foundry: host: auto` gives every anvil ape starts a random port; a
-                # keeper or bot talks to a node someone started: anvil's default endpoint
-                uri = LOCAL_DEFAULT_URI
+                uri = None  # `host: auto`: the port is chosen when ape starts the node; pass --rpc
     chain_id = None if (net_name == "local" or net_name.endswith("-fork")) else network.chain_id
     return NetworkChoice(eco_name, net_name, provider_name, chain_id, uri)
-
-
-LOCAL_DEFAULT_URI = "http://127.0.0.1:8545"
 
 
 def _configured_uri(provider_name: str, ecosystem: str, network: str) -> str | None:
@@ -272,6 +273,7 @@ class Sender:
         max_bumps: int = 5,
         poll: float = 0.2,
         max_fee_cap: int | None = None,
+        receipt_grace: float = RECEIPT_GRACE,
     ):
         self.account = account
         self.address = Web3.to_checksum_address(str(account.address))
@@ -281,6 +283,7 @@ class Sender:
         self.max_bumps = max_bumps
         self.poll = poll
         self.max_fee_cap = max_fee_cap
+        self.receipt_grace = receipt_grace
         self._chain_id: int | None = None
 
     # --- pieces
@@ -375,6 +378,20 @@ class Sender:
                 return h, receipt
         return None
 
+    def _late_receipt(self, sent: list[str]) -> tuple[str, dict] | None:
+        """`_mined(sent)`, asked again for `receipt_grace` seconds (and at least RECEIPT_GRACE_POLLS
+        times). Used once the account's mined nonce has moved past ours: a node can count the nonce
+        before it serves the receipt of the transaction that used it, so a missing receipt right
+        then does not yet mean that another transaction took the nonce."""
+        deadline = time.monotonic() + self.receipt_grace
+        polls = 0
+        while True:
+            found = self._mined(sent)
+            polls += 1
+            if found is not None or (polls >= RECEIPT_GRACE_POLLS and time.monotonic() >= deadline):
+                return found
+            time.sleep(self.poll)
+
     # --- the whole thing
 
     def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
@@ -441,8 +458,10 @@ class Sender:
             while time.monotonic() < deadline:
                 found = self._mined(sent)
                 if found is None and self.nonces()[0] > nonce:
-                    found = self._mined(sent)  # the receipt may have landed between the two reads
+                    found = self._late_receipt(sent)  # the node may count the nonce before the receipt
                     if found is None:
+                        emit("nonce_taken", logging.ERROR, label=label, nonce=nonce, sent=sent,
+                             waited_s=self.receipt_grace)  # fmt: skip
                         raise BallastError(f"{label}: nonce {nonce} was used by another transaction")
                 if found is not None:
                     h, receipt = found

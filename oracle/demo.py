@@ -7,7 +7,8 @@
    to the initial requirement H_init, at different distances from it.
 4. Plays a price path hour by hour: the bundled seeded scenario (calm, crash, recovery) or the candles
    of a CSV file. Each hour the clock moves one hour, swaps against the pool move its price to the
-   hour's close, the keeper observes the pool and posts to the oracle, and the liquidation bot runs.
+   hour's close, the keeper observes the pool, posts to the oracle and pokes the market (so that its
+   maintenance ramp moves with each post), and the liquidation bot runs.
 5. Shows, per hour, only numbers read from the chain: price, sigma and depth from the oracle, the
    market's required collateral ratios (initial, and the ramped maintenance one) for a reference
    position, positions at risk, liquidations; then a summary, a PNG plot and optionally a JSON report.
@@ -57,6 +58,7 @@ LENDER_DEPOSIT = 2_000_000  # loan tokens supplied by the lender
 AT_RISK_HF = 105 * WAD // 100  # health factor below which a position counts as at risk
 DEFAULT_CSV_START = "2020-03-09T00:00:00"
 DEFAULT_CSV_HOURS = 120
+HEARTBEAT_SLACK = 5 * 60  # seconds under the hour at which the demo's keeper posts anyway
 
 
 # --- the price path ----------------------------------------------------------------------------
@@ -361,36 +363,35 @@ def move_pool_to(w: World, human_price: float) -> None:
 
 class DemoKeeper:
     """The real keeper (`oracle.keeper.Keeper`: pool source, EWMA sigma, posting policy, guardrail
-    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour."""
+    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour; it pokes
+    the market right after each post."""
 
     def __init__(self, w: World, uri: str):
         from oracle.chain import Rpc, Sender
         from oracle.keeper import Asset, Keeper, Settings
+        from oracle.policy import PolicyParams
         from oracle.sources.pool import PoolSource
 
         rpc = Rpc([uri])
         source = PoolSource(rpc, w.dep.pool, collateral=w.dep.collateral_token)
         asset = Asset(label=w.dep.collateral_token, asset_id=w.dep.asset_id, sources=[source])
-        settings = Settings(loan_decimals=int(w.loan.decimals()))
-        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings)
+        # The demo ticks once per simulated hour and posts at every tick: the heartbeat sits a little
+        # under the hour (the chain's clock moves by the hour give or take the seconds of the swaps).
+        policy = PolicyParams(heartbeat=HOUR - HEARTBEAT_SLACK)
+        settings = Settings(loan_decimals=int(w.loan.decimals()), policy=policy)
+        # `--poke` as `ballast keeper run` has it: the market's ramp moves right after each post.
+        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings,
+                             pokes=[w.dep.market])  # fmt: skip
         self.keeper.check_setup()
         self.oracle, self.asset_id = w.oracle, w.dep.asset_id
         self.posts = 0
+        self.pokes = 0
 
     def tick(self) -> bool:
-        before = int(self.oracle.metrics(self.asset_id)[3])
-        try:
-            posted = self.keeper.tick().posted
-        except BallastError as exc:
-            # oracle.chain.Sender can see the nonce advance before anvil serves the receipt of its own
-            # transaction and then reports a foreign transaction; the chain tells whether ours landed.
-            if "was used by another transaction" not in exc.format_message():
-                raise
-            posted = int(self.oracle.metrics(self.asset_id)[3]) > before
-            if not posted:
-                raise
-        self.posts += int(posted)
-        return posted
+        result = self.keeper.tick()
+        self.posts += int(result.posted)
+        self.pokes += sum(1 for tx in result.pokes.values() if tx)
+        return result.posted
 
 
 # --- one hour ----------------------------------------------------------------------------------
@@ -406,6 +407,7 @@ class Row:
     depth: float  # loan tokens (oracle)
     h_init: float  # h_init_of(watcher): initial haircut of the reference position
     h_maint: float  # h_maint_of(watcher): effective (ramped) maintenance haircut of the reference position
+    h_maint_target: float  # where h_maint ramps to: the same position's H_maint with the ramp caught up
     cr_init: float  # required_ratio(reference collateral, initial=True)
     cr_maint: float  # required_ratio(reference collateral, initial=False): ramped maintenance
     maint_base: float
@@ -440,6 +442,7 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         depth=depth / w.loan_unit,
         h_init=int(m.h_init_of(w.watcher)) / WAD,
         h_maint=int(m.h_maint_of(w.watcher)) / WAD,
+        h_maint_target=maint_target(w, price_wad, sigma, depth) / WAD,
         cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
         cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
         maint_base=int(m.maint_base()) / WAD,
@@ -448,6 +451,15 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         liquidations_total=liq_total,
         borrower_cr=crs,
     )
+
+
+def maint_target(w: World, price_wad: int, sigma: int, depth: int) -> int:
+    """The reference position's H_maint once the ramp has caught up (WAD): `oracle.model`'s exact mirror
+    of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data."""
+    p = model.RiskParams(*(int(x) for x in w.market.risk_params()))
+    value = model.collateral_value(int(w.market.position(w.watcher)[0]), price_wad)
+    base = model.maint_base_target(p, sigma, int(w.market.borrow_rate()))
+    return model.h_maint(p, base, value, depth)
 
 
 def run(path: PricePath, progress: bool = True, echo=click.echo) -> dict:
@@ -541,6 +553,7 @@ def summarise(w: World, keeper: DemoKeeper, rows: list[Row]) -> dict:
     return {
         "hours": len(rows),
         "posts": keeper.posts,
+        "pokes": keeper.pokes,
         "liquidations": rows[-1].liquidations_total if rows else 0,
         "max_at_risk": max((r.at_risk for r in rows), default=0),
         "price_first": rows[0].price if rows else None,
@@ -602,6 +615,7 @@ def print_summary(report: dict) -> None:
     t = Table(title=f"Ballast demo: {report['label']}", show_header=False)
     t.add_row("hours played", str(s["hours"]))
     t.add_row("oracle posts", str(s["posts"]))
+    t.add_row("market pokes", str(s["pokes"]))
     t.add_row(
         "price first / min / last",
         f"{s['price_first']:,.2f} / {s['price_min']:,.2f} / {s['price_last']:,.2f}",

@@ -9,7 +9,9 @@ rejection, refusal below `--min-sources`); estimate sigma exactly as `ballast ba
 pool-only sources, the same fast-up/slow-down EWMA over the keeper's own price samples; depth from the
 sources (pool reserves, order book) or else the volume proxy. Then read what the oracle holds,
 `oracle.policy.plan` picks what is due (deviation / heartbeat) clipped to the guardrails, and all
-due assets go out in one `RiskOracle.post` through `oracle.chain.Sender`.
+due assets go out in one `RiskOracle.post` through `oracle.chain.Sender`. Right after each mined post the
+keeper sends `poke()` to every market given with `--poke` (same Sender: nonces, fee bumps, dry run), so
+that their maintenance ramps move with the new data at once; a failed poke is logged and counted, not fatal.
 
 A CSV replay maps candle time onto chain time: the first replayed bar is observed at the chain's time
 when the keeper starts, later bars at that time plus their distance from the first. On a local network
@@ -33,6 +35,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from oracle import metrics, model, policy
 from oracle.aggregate import OK, Aggregate, Refused, combine, poll
@@ -56,6 +59,8 @@ GUARD_SELECTOR = _selector("guard_params()")
 ASSET_ID_SELECTOR = _selector("asset_id(address)")
 IS_KEEPER_SELECTOR = _selector("is_keeper(address)")
 DECIMALS_SELECTOR = _selector("decimals()")
+POKE_SELECTOR = _selector("poke()")
+MARKET_ORACLE_SELECTOR = _selector("ORACLE()")
 
 
 def encode_post(observed_at: int, deadline: int, words: list[int]) -> bytes:
@@ -169,6 +174,7 @@ class Telemetry:
 
         self.registry = CollectorRegistry()
         self.posts = Counter("ballast_keeper_posts", "Posts mined", registry=self.registry)
+        self.pokes = Counter("ballast_keeper_pokes", "Market pokes mined", ["market"], registry=self.registry)
         self.updates = Counter("ballast_keeper_asset_updates", "Asset updates posted", ["asset"],
                                registry=self.registry)  # fmt: skip
         self.failures = Counter("ballast_keeper_failures", "Failed ticks", ["kind"], registry=self.registry)
@@ -207,11 +213,12 @@ class TickResult:
     refused: dict = field(default_factory=dict)  # asset label -> reason
     finished: bool = False  # a replay ran out of bars
     warming: bool = False  # a candle source has not enough bars yet
+    pokes: dict = field(default_factory=dict)  # market -> poke tx hash (None: dry run or failed)
 
 
 class Keeper:
     def __init__(self, sender: Sender, oracle: str, assets: list[Asset], settings: Settings, clock=None,
-                 telemetry: Telemetry | None = None):  # fmt: skip
+                 telemetry: Telemetry | None = None, pokes: list[str] | None = None):  # fmt: skip
         self.sender = sender
         self.rpc = sender.rpc
         self.oracle = Web3.to_checksum_address(oracle)
@@ -221,6 +228,7 @@ class Keeper:
         self.telemetry = telemetry or Telemetry()
         self.stop = threading.Event()
         self._warming = False
+        self.pokes = [Web3.to_checksum_address(m) for m in pokes or []]  # markets poked after each post
 
     # --- reads
 
@@ -254,6 +262,16 @@ class Keeper:
                         f"asset {asset.label} has id {aid} in the oracle, not {asset.asset_id}"
                     )
                 asset.collateral_decimals = self._decimals(asset.label, asset.collateral_decimals)
+        for market in self.pokes:
+            try:
+                raw = self.rpc.eth_call({"to": market, "data": "0x" + MARKET_ORACLE_SELECTOR.hex()})
+            except (ValueError, ContractLogicError):
+                raw = b""
+            if len(raw) != 32:
+                raise BallastError(f"--poke {market} is not a Ballast market")
+            reads = Web3.to_checksum_address(abi_decode(["address"], raw)[0])
+            if reads != self.oracle:
+                raise BallastError(f"--poke {market} reads the oracle {reads}, not {self.oracle}")
 
     def _decimals(self, token: str, default: int) -> int:
         try:
@@ -397,7 +415,25 @@ class Keeper:
                 self.telemetry.updates.labels(str(u.asset_id)).inc()
         emit("posted" if not result.dry_run else "post_planned", observed_at=observed_at, tx=result.tx_hash,
              updates=updates, gas_used=result.gas_used)  # fmt: skip
-        return TickResult(True, observed_at, updates, result.tx_hash, refused)
+        return TickResult(True, observed_at, updates, result.tx_hash, refused, pokes=self.poke())
+
+    def poke(self) -> dict:
+        """`poke()` every `--poke` market (after a post): market -> tx hash (None in a dry run or when
+        the poke failed). A failure is logged (`poke_failed`) and counted, never fatal: the post is in."""
+        done: dict = {}
+        for market in self.pokes:
+            try:
+                result = self.sender.submit(market, POKE_SELECTOR, label="poke")
+            except BallastError as exc:
+                self.telemetry.failures.labels("poke").inc()
+                emit("poke_failed", logging.WARNING, market=market, error=exc.format_message())
+                done[market] = None
+                continue
+            done[market] = result.tx_hash
+            if not result.dry_run:
+                self.telemetry.pokes.labels(market).inc()
+                emit("poked", market=market, tx=result.tx_hash, gas_used=result.gas_used)
+        return done
 
     def run(self, once: bool = False, max_failures: int = 3) -> int:
         """Tick until stopped; returns the process exit code. Faults that repeat `max_failures` times in
@@ -646,6 +682,13 @@ def command():
     help="Never bid more than this max fee per gas; a post still stuck there is a fault.",
 )
 @click.option(
+    "--poke",
+    "poke_markets",
+    multiple=True,
+    metavar="MARKET",
+    help="Market to poke() right after each post (moves its maintenance ramp); repeat per market.",
+)
+@click.option(
     "--max-failures",
     default=3,
     show_default=True,
@@ -660,12 +703,15 @@ def command():
 )
 def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_urls, interval, once, dry_run,
         metrics_port, metrics_addr, min_sources, max_deviation, max_age, loan_decimals, replay_start, replay_bars, warmup_bars, speed, warp,
-        stuck_after, max_fee_gwei, max_failures, log_level):  # fmt: skip
+        stuck_after, max_fee_gwei, poke_markets, max_failures, log_level):  # fmt: skip
     """Run the keeper loop (SIGINT/SIGTERM stop it after the current tick)."""
     configure(log_level)
     choice = resolve_network(network)
     if not Web3.is_address(oracle_address):
         raise BallastError(f"--oracle '{oracle_address}' is not an address")
+    for market in poke_markets:
+        if not Web3.is_address(market):
+            raise BallastError(f"--poke '{market}' is not an address")
     urls = list(rpc_urls) or ([choice.default_uri] if choice.default_uri else [])
     if not urls:
         raise BallastError(f"no RPC URL known for network '{network}': pass --rpc URL")
@@ -689,7 +735,7 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
         clock = LiveClock(interval)
     fee_cap = None if max_fee_gwei is None else int(max_fee_gwei * 10**9)
     sender = Sender(account, rpc, dry_run=dry_run, stuck_after=stuck_after, max_fee_cap=fee_cap)
-    keeper = Keeper(sender, oracle_address, assets, settings, clock)
+    keeper = Keeper(sender, oracle_address, assets, settings, clock, pokes=list(poke_markets))
     if metrics_port:
         keeper.telemetry.serve(metrics_port, metrics_addr)
     keeper.install_signal_handlers()

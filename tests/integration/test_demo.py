@@ -1,6 +1,7 @@
 """`ballast demo`: the bundled scenario (pure), and the whole demo end to end on its own anvil (short
 runs), in scenario and CSV mode; errors in one line; the demo's anvil is gone afterwards."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oracle import scenario
+from oracle import model, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -79,13 +80,15 @@ def test_scenario_head_and_bad_phase():
 
 
 def test_demo_plays_the_crash_and_liquidates(tmp_path):
-    """Calm day then the first hours of the crash: sigma and the required ratios rise, the bot liquidates."""
+    """Calm day then the crash: sigma and the required ratios rise, maintenance tightens at the ramp's
+    pace, the bot liquidates."""
     out, png = tmp_path / "r.json", tmp_path / "p.png"
-    proc = ballast(["demo", "--hours", "30", "--no-progress", "--json", str(out), "--plot", str(png)])
+    proc = ballast(["demo", "--hours", "36", "--no-progress", "--json", str(out), "--plot", str(png)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(out.read_text())
     rows, s = report["rows"], report["summary"]
-    assert len(rows) == 29 and s["hours"] == 29
+    assert len(rows) == 35 and s["hours"] == 35
+    assert s["posts"] == s["pokes"] == 36  # the first post, then one post and one market poke every hour
     assert png.stat().st_size > 10_000
     sc = scenario.generate(seed=7)
     # The oracle holds the pool's price after the swaps (the close), up to the keeper's 1% deviation rule.
@@ -94,8 +97,7 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     calm, crash = rows[:20], rows[24:]
     assert max(r["sigma"] for r in crash) > 2 * max(r["sigma"] for r in calm)
     assert max(r["cr_init"] for r in crash) > max(r["cr_init"] for r in calm)
-    # Within the first six hours of the crash the ramped maintenance base has tightened by a step.
-    assert max(r["maint_base"] for r in crash) >= max(r["maint_base"] for r in calm) + 0.019
+    assert_ramp_pace(rows)
     # Selling into the pool drains its loan side: the depth the oracle holds thins with the crash.
     assert rows[-1]["depth"] < 0.97 * min(r["depth"] for r in calm)
     # Maintenance tightens at a bounded pace (ramp 2%/h of the base), never in one block.
@@ -106,6 +108,32 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     assert s["liquidations"] == sum(r["liquidations"] for r in rows)
     assert not pid_alive(s["anvil_pid"])
     assert "liquidations" in proc.stdout
+
+
+def assert_ramp_pace(rows):
+    """With a post and a poke every hour, the reference position's effective H_maint climbs towards its
+    target (its H_maint with the ramp caught up) by ramp_per_hour every hour, from the first hour the
+    crash lifts the target until it gets there, and never by more than ramp_per_hour per hour."""
+    p = model.RiskParams()
+    ramp, floor = p.ramp_per_hour / model.WAD, p.h_min / model.WAD
+    first = next(i for i, r in enumerate(rows) if r["phase"] == "crash")
+    crash = rows[first - 1 :]  # with the last calm hour, where the climb starts from
+    started = reached = False
+    full_steps = 0
+    for a, b in itertools.pairwise(crash):
+        step, hours = b["h_maint"] - a["h_maint"], (b["time"] - a["time"]) / 3600
+        assert step <= ramp * (hours + 5 / 3600), (b["hour"], step)  # views run seconds after the block
+        if reached:
+            continue
+        started = started or b["h_maint_target"] > a["h_maint"] + 1e-9
+        if not started:
+            continue
+        if b["h_maint"] >= b["h_maint_target"] - 1e-9:
+            reached = True  # the last step of the climb is what was left to go
+        elif a["h_maint"] > floor + 1e-9:  # (a step that leaves the h_min floor is partly under it)
+            assert step == pytest.approx(ramp, abs=2e-4), (b["hour"], step)
+            full_steps += 1
+    assert started and reached and full_steps >= 4, (started, reached, full_steps)
 
 
 def test_demo_csv_mode_on_a_small_fixture(tmp_path):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", autouse=True)
 def _actors_first(admin, keeper, guardian, other, rpc_url):
     """Session actors exist before the module's deployments (ape isolates per scope, in order)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _deployments_first(_actors_first, market):
+    """The module's deployments (the market pulls in the tokens and the oracle) exist before any test
+    snapshots the chain."""
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -81,10 +88,28 @@ def rpc(rpc_url):
     return Rpc([rpc_url])
 
 
-def make_keeper(rpc, account, oracle, sources, weth, clock=None, **sender_kw):
+def make_keeper(rpc, account, oracle, sources, weth, clock=None, pokes=None, **sender_kw):
     asset = Asset(weth.address, 1, sources, collateral_decimals=18)
     settings = Settings(interval=0, loan_decimals=6)
-    return Keeper(Sender(account, rpc, **sender_kw), oracle.address, [asset], settings, clock)
+    return Keeper(Sender(account, rpc, **sender_kw), oracle.address, [asset], settings, clock, pokes=pokes)
+
+
+def deploy_market(project, admin, blueprint, usdc, weth, oracle):
+    """A real Market lending USDC against WETH (asset 1 of `oracle`), from the factory's blueprint."""
+    factory = project.MarketFactory.deploy(blueprint, oracle, sender=admin)
+    tx = factory.create_market(usdc, weth, 1, astuple(model.RiskParams()), astuple(model.RateParams()),
+                               "Ballast USDC/WETH", "bUSDC-WETH", sender=admin)  # fmt: skip
+    return project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
+
+
+@pytest.fixture(scope="module")
+def blueprint(project, admin):
+    return admin.declare(project.Market).contract_address
+
+
+@pytest.fixture(scope="module")
+def market(project, admin, blueprint, usdc, weth, risk_oracle):
+    return deploy_market(project, admin, blueprint, usdc, weth, risk_oracle)
 
 
 def free_port() -> int:
@@ -397,11 +422,15 @@ def test_cli_dry_run_sends_nothing(chain, rpc_url, keeper, risk_oracle, pool, we
         (("--rpc", "http://127.0.0.1:1"), "ballast: error: unreachable RPC: http://127.0.0.1:1"),
         (("--account", "TEST::7"), "is not a keeper of the oracle"),
         (("--source", "pool:nonsense"), "ballast: error: bad --source 'pool:nonsense'"),
+        (("--poke", "nonsense"), "ballast: error: --poke 'nonsense' is not an address"),
     ],
 )
 def test_cli_errors_are_one_line(rpc_url, risk_oracle, pool, weth, change, message):
     args = _base_args(rpc_url, risk_oracle, pool, weth)
-    args[args.index(change[0]) + 1] = change[1]
+    if change[0] in args:
+        args[args.index(change[0]) + 1] = change[1]
+    else:
+        args += list(change)
     code, lines = _cli([*args, "--once"])
     errors = [line for line in lines if not line.startswith("{")]
     assert code == 1
@@ -672,3 +701,84 @@ def _signed_deploy(account, w3, data: str) -> bytes:
         gas=3_000_000, maxFeePerGas=fees.max_fee, maxPriorityFeePerGas=fees.priority, value=0, type=2,
     )  # fmt: skip
     return account.sign_transaction(txn).serialize_transaction()
+
+
+# --- poking the markets after a post --------------------------------------------------------------
+
+
+def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_oracle, market, pool, weth):
+    k = make_keeper(rpc, keeper, risk_oracle, [PoolSource(rpc, pool.address, weth.address)], weth,
+                    pokes=[market.address])  # fmt: skip
+    k.check_setup()
+    ramp_before, h_max = market.ramp_at(), model.RiskParams().h_max
+    assert market.maint_base() == h_max  # the ramp starts at the cap until a poke sees data
+    chain.pending_timestamp += 600
+    chain.mine()
+    nonce = keeper.nonce
+    result = k.tick()
+    assert result.posted and list(result.pokes) == [market.address]
+    post = chain.provider.get_receipt(result.tx_hash)
+    poke = chain.provider.get_receipt(result.pokes[market.address])
+    assert poke.status == 1 and poke.receiver == market.address and poke.transaction.nonce == nonce + 1
+    assert Web3.to_checksum_address(poke.sender) == keeper.address
+    assert poke.block_number > post.block_number  # sent once the post was mined
+    poked_at = chain.provider.get_block(poke.block_number).timestamp
+    assert market.ramp_at() == poked_at > ramp_before
+    assert market.maint_base() < h_max  # it saw the new post and loosened the ramp from the cap at once
+    assert not market.ramping()  # to its target: no tightening under way
+    assert k.telemetry.pokes.labels(market.address)._value.get() == 1
+
+
+def test_dry_run_sends_no_poke(chain, rpc, keeper, risk_oracle, market, pool, weth):
+    k = make_keeper(rpc, keeper, risk_oracle, [PoolSource(rpc, pool.address, weth.address)], weth,
+                    pokes=[market.address], dry_run=True)  # fmt: skip
+    k.check_setup()
+    chain.pending_timestamp += 600
+    chain.mine()
+    nonce, block, ramp_at = keeper.nonce, chain.blocks.head.number, market.ramp_at()
+    result = k.tick()
+    assert result.posted and result.tx_hash is None and result.pokes == {market.address: None}
+    assert keeper.nonce == nonce and chain.blocks.head.number == block
+    assert market.ramp_at() == ramp_at and risk_oracle.metrics(1) == (0, 0, 0, 0)
+    assert k.telemetry.pokes.labels(market.address)._value.get() == 0
+
+
+def test_a_failed_poke_is_counted_and_the_post_stands(chain, rpc, keeper, risk_oracle, market, pool, weth):
+    source = [PoolSource(rpc, pool.address, weth.address)]
+    k = make_keeper(rpc, keeper, risk_oracle, source, weth, pokes=[pool.address, market.address])  # no poke()
+    chain.mine()
+    result = k.tick()
+    assert result.posted and risk_oracle.metrics(1)[0] == 2_000 * USDC
+    assert result.pokes[pool.address] is None and result.pokes[market.address] is not None
+    assert k.telemetry.failures.labels("poke")._value.get() == 1
+    assert k.telemetry.pokes.labels(market.address)._value.get() == 1  # the next market is still poked
+
+
+def test_poke_targets_are_checked_at_setup(
+    project, admin, guardian, blueprint, rpc, keeper, risk_oracle, usdc, pool, weth
+):
+    source = [PoolSource(rpc, pool.address, weth.address)]
+    with pytest.raises(BallastError, match=f"^--poke {pool.address} is not a Ballast market$"):
+        make_keeper(rpc, keeper, risk_oracle, source, weth, pokes=[pool.address]).check_setup()
+    another = project.RiskOracle.deploy(guardian, sender=admin)
+    another.add_asset(weth, sender=admin)
+    elsewhere = deploy_market(project, admin, blueprint, usdc, weth, another)
+    with pytest.raises(BallastError, match=f"reads the oracle {another.address}, not {risk_oracle.address}$"):
+        make_keeper(rpc, keeper, risk_oracle, source, weth, pokes=[elsewhere.address]).check_setup()
+
+
+def test_cli_pokes_each_listed_market(
+    chain, rpc_url, project, admin, blueprint, risk_oracle, market, pool, usdc, weth
+):
+    second = deploy_market(project, admin, blueprint, usdc, weth, risk_oracle)
+    chain.pending_timestamp += 600
+    chain.mine()
+    before = market.ramp_at(), second.ramp_at()
+    args = [*_base_args(rpc_url, risk_oracle, pool, weth), "--poke", market.address, "--poke", second.address]
+    code, lines = _cli([*args, "--once"])
+    assert code == 0, lines
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    names = [e["event"] for e in events]
+    assert names.index("posted") < names.index("poked")
+    assert [e["market"] for e in events if e["event"] == "poked"] == [market.address, second.address]
+    assert market.ramp_at() > before[0] and second.ramp_at() > before[1]

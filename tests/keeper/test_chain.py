@@ -50,8 +50,23 @@ def keystore_account(monkeypatch):
 
 
 def test_resolve_local_network():
-    assert LOCAL.is_local and LOCAL.chain_id is None and LOCAL.default_uri.startswith("http://")
+    assert LOCAL.is_local and LOCAL.chain_id is None
+    assert LOCAL.default_uri is None  # ape-config.yaml `foundry: host: auto`: no port before ape starts anvil
     assert str(LOCAL) == "ethereum:local:foundry"
+
+
+def test_cli_on_a_local_network_with_auto_host_asks_for_rpc():
+    from click.testing import CliRunner
+
+    from oracle.cli import main
+
+    args = ["keeper", "run", "--network", "ethereum:local:foundry", "--account", "TEST::1", "--oracle",
+            "0x" + "11" * 20, "--asset", "WETH=1", "--source", "pool:0x" + "22" * 20]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "ballast: error: no RPC URL known for network 'ethereum:local:foundry': pass --rpc URL"
+    )
 
 
 def test_resolve_public_network_knows_its_chain_id_and_configured_uri():
@@ -235,3 +250,61 @@ def test_revert_is_reported_before_sending(rpc_url, other, risk_oracle, chain):
 
 def test_no_waiting_transaction_in_an_idle_pool(rpc_url, keeper):
     assert Sender(keeper, Rpc([rpc_url])).waiting_tx(keeper.nonce) is None
+
+
+# --- the nonce moved past ours: our receipt late, or another transaction
+
+
+class LateReceipts(Sender):
+    """A Sender whose first `late` receipt lookups find nothing, as from a node that already counts the
+    mined nonce but does not serve the receipt yet (anvil mines at once, so the nonce has moved)."""
+
+    def __init__(self, *args, late: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.late = late
+        self.lookups = 0
+        self.mined_nonce_at_first_lookup: int | None = None
+
+    def _receipt(self, tx_hash):
+        self.lookups += 1
+        if self.lookups == 1:
+            self.mined_nonce_at_first_lookup = self.nonces()[0]
+        if self.lookups <= self.late:
+            return None
+        return super()._receipt(tx_hash)
+
+
+class NonceThief(Sender):
+    """A Sender whose signed transaction never reaches the node: the same account sends another
+    transaction (a self-transfer through ape) at that nonce instead."""
+
+    def _send_raw(self, raw):
+        self.account.transfer(self.account, 0)
+
+
+def test_late_receipt_after_the_nonce_moved_is_still_ours(rpc_url, keeper, risk_oracle, chain):
+    now = chain.blocks.head.timestamp
+    data = encode_post(now, now + 60, [model.pack_update(1, 3_000 * 10**6, 10**12, model.WAD)])
+    nonce = keeper.nonce
+    sender = LateReceipts(keeper, Rpc([rpc_url]), late=4, poll=0.05)
+    result = sender.submit(risk_oracle.address, data, label="post")
+    assert sender.mined_nonce_at_first_lookup == nonce + 1  # the race: nonce counted, no receipt yet
+    assert sender.lookups == 5 and result.nonce == nonce and result.block_number is not None
+    assert chain.provider.get_receipt(result.tx_hash).status == 1
+    assert risk_oracle.metrics(1)[0] == 3_000 * 10**6
+
+
+def test_nonce_taken_by_another_transaction_fails_after_the_grace(rpc_url, keeper, risk_oracle, chain):
+    import time
+
+    now = chain.blocks.head.timestamp
+    data = encode_post(now, now + 60, [model.pack_update(1, 3_100 * 10**6, 10**12, model.WAD)])
+    nonce = keeper.nonce
+    before = risk_oracle.metrics(1)
+    sender = NonceThief(keeper, Rpc([rpc_url]), poll=0.02, receipt_grace=0.5)
+    start = time.monotonic()
+    with pytest.raises(BallastError) as info:
+        sender.submit(risk_oracle.address, data, label="post")
+    assert info.value.format_message() == f"post: nonce {nonce} was used by another transaction"
+    assert time.monotonic() - start >= 0.5  # it waited out the grace before concluding
+    assert keeper.nonce == nonce + 1 and risk_oracle.metrics(1) == before
