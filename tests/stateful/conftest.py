@@ -1,3 +1,3 @@
 """Stateful campaign fixtures: the real market stack from the market fixtures."""
 
-from market_fixtures import *  # noqa: F401,F403
+from market_fixtures import *

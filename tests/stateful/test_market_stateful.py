@@ -10,14 +10,15 @@ liquidations. After every step the invariants below must hold.
 """
 
 import os
+import typing
 
 import ape
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from market_fixtures import COLL_DECIMALS, DEPTH, LOAN_DECIMALS, PRICE, SIGMA
+
 from oracle import model
 
 WAD = model.WAD
@@ -28,7 +29,7 @@ GUARD = model.GuardParams()
 
 class MarketMachine(RuleBasedStateMachine):
     # bound by the test function below before the run
-    ctx: dict = {}
+    ctx: typing.ClassVar[dict] = {}
 
     def __init__(self):
         super().__init__()
@@ -48,20 +49,32 @@ class MarketMachine(RuleBasedStateMachine):
     # -- helpers ---------------------------------------------------------------------------------
 
     def _post(self, price: int, sigma: int, depth: int):
-        old_price, old_sigma, old_depth, old_at = self.oracle.metrics(self.asset_id)
+        _, old_sigma, old_depth, old_at = self.oracle.metrics(self.asset_id)
         at = max(self.chain.pending_timestamp, old_at + 1)
         self.chain.pending_timestamp = at
         sigma, depth = model.clip_update(old_sigma, old_depth, at - old_at, sigma, depth, GUARD)
         word = model.pack_update(self.asset_id, price, depth, sigma)
         self.oracle.post(at, at + 3_600, [word], sender=self.keeper)
 
-    def _healthy_init_after(self, account, extra_debt=0, less_collateral=0) -> bool:
-        """Mirror of the H_init check using the market's own views (price, H_init by value)."""
+    def _init_margin(self, account, extra_debt=0, less_collateral=0) -> float:
+        """(limit - debt) / limit under H_init after the change, from the model mirror and on-chain
+        inputs: > 0 means the market should accept, < 0 refuse. Near 0 either is fine (the action's own
+        interest accrual and rate change move the line by a hair)."""
         coll, debt = self.market.position(account)
-        coll -= less_collateral
-        price = self.oracle.metrics(self.asset_id)[0]
-        value = coll * price // WAD
-        return debt + extra_debt <= value * (WAD - self.market.required_ratio(0, True)) // WAD
+        price, sigma, depth, observed_at = self.oracle.metrics(self.asset_id)
+        now = self.chain.pending_timestamp
+        p = self.params
+        eff = model.effective_sigma(sigma, observed_at, now, p.stale_after, p.stale_sigma)
+        value = model.collateral_value(max(coll - less_collateral, 0), price)
+        h = model.h_init(p, eff, self.market.borrow_rate(), value, depth)
+        limit = value * (WAD - h) // WAD
+        if limit == 0:
+            return -1.0
+        return (limit - debt - extra_debt) / limit
+
+    def _stale(self) -> bool:
+        observed_at = self.oracle.metrics(self.asset_id)[3]
+        return self.chain.pending_timestamp - observed_at > self.params.stale_after
 
     # -- rules -----------------------------------------------------------------------------------
 
@@ -101,15 +114,19 @@ class MarketMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 2), fraction=st.integers(1, 130))
     def borrow(self, i, fraction):
-        """Borrow up to 130% of max_borrowable: beyond the limit the market must refuse."""
+        """Borrow up to 130% of max_borrowable: well beyond the H_init limit the market must refuse."""
         b = self.borrowers[i]
         limit = self.market.max_borrowable(b)
         amount = max(1, limit * fraction // 100)
-        stale = self.market.max_borrowable(b) == 0
-        if amount > limit or stale:
+        if self._stale():
+            with ape.reverts("market: stale risk data"):
+                self.market.borrow(amount, b, sender=b)
+            return
+        margin = self._init_margin(b, extra_debt=amount)
+        if margin < -0.01 or amount > self.market.idle():
             with ape.reverts():
                 self.market.borrow(amount, b, sender=b)
-        else:
+        elif margin > 0.01:
             self.market.borrow(amount, b, sender=b)
 
     @rule(i=st.integers(0, 2), fraction=st.integers(1, 100))
@@ -122,6 +139,8 @@ class MarketMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 2), fraction=st.integers(1, 100))
     def withdraw_collateral(self, i, fraction):
+        """Withdrawals that would leave the position beyond its H_init limit are refused; only
+        liquidation may take collateral from an unhealthy position."""
         b = self.borrowers[i]
         coll, debt = self.market.position(b)
         amount = coll * fraction // 100
@@ -129,10 +148,18 @@ class MarketMachine(RuleBasedStateMachine):
             return
         if debt == 0:
             self.market.withdraw_collateral(amount, b, sender=b)
-        elif self.market.max_borrowable(b) == 0 and self.market.is_liquidatable(b):
-            # only liquidation may touch an unhealthy position
-            with ape.reverts():
+            return
+        if self._stale():
+            with ape.reverts("market: stale risk data"):
                 self.market.withdraw_collateral(amount, b, sender=b)
+            return
+        margin = self._init_margin(b, less_collateral=amount)
+        if margin < -0.01:
+            with ape.reverts("market: unhealthy after action"):
+                self.market.withdraw_collateral(amount, b, sender=b)
+        elif margin > 0.01:
+            self.market.withdraw_collateral(amount, b, sender=b)
+            assert self.market.position(b)[0] == coll - amount
 
     @rule(move=st.integers(-30, 20), sigma_mult=st.sampled_from([25, 50, 100, 100, 200, 400]))
     def keeper_posts(self, move, sigma_mult):
@@ -150,7 +177,7 @@ class MarketMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 2), fraction=st.integers(1, 100))
     def liquidate(self, i, fraction):
         b = self.borrowers[i]
-        coll, debt = self.market.position(b)
+        debt = self.market.position(b)[1]
         amount = max(1, debt * fraction // 100)
         if self.market.is_liquidatable(b):
             self.market.liquidate(b, amount, sender=self.liquidator)
@@ -198,10 +225,11 @@ class MarketMachine(RuleBasedStateMachine):
 @pytest.mark.parametrize("seed", [0])
 def test_market_campaign(seed, chain, market, risk_oracle, keeper, loan_token, coll_token, lender, accounts,
                          liquidator):
-    MarketMachine.ctx = dict(
-        chain=chain, market=market, oracle=risk_oracle, keeper=keeper, loan=loan_token, coll=coll_token,
-        lender=lender, borrowers=[accounts[4], accounts[8], accounts[9]], liquidator=liquidator,
-    )
+    MarketMachine.ctx = {
+        "chain": chain, "market": market, "oracle": risk_oracle, "keeper": keeper, "loan": loan_token,
+        "coll": coll_token, "lender": lender, "borrowers": [accounts[4], accounts[8], accounts[9]],
+        "liquidator": liquidator,
+    }
     from hypothesis.stateful import run_state_machine_as_test
 
     run_state_machine_as_test(
