@@ -586,12 +586,17 @@ def supply_collateral(amount: uint256, on_behalf: address):
 def withdraw_collateral(amount: uint256, receiver: address):
     """
     @notice Take collateral out; the position must stay healthy under H_init.
+    @dev The debt is judged with interest accrued up to now, computed in
+         memory and not stored: the call changes no debt and no lender
+         asset, so (like supply_collateral) it skips the two storage writes
+         of an accrual. Interest still accrues per second; only how often it
+         compounds changes (at the next call that accrues).
     @param amount Collateral raw units.
     @param receiver Who gets the collateral.
     """
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
-    t: Totals = self._accrue()
+    t: Totals = self._accrued_totals()
     h: Hot = self._hot()
     r: Risk = self._read_risk(h)
     assert not t.paused, "market: paused"
@@ -605,7 +610,6 @@ def withdraw_collateral(amount: uint256, receiver: address):
         debt: uint256 = self._to_debt(shares, t, True)
         assert self._healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (collateral << 128) | shares
-    self._store_totals(t)
     self._push(COLLATERAL, receiver, amount)
     log CollateralWithdrawn(account=msg.sender, receiver=receiver, amount=amount)
 
