@@ -2,18 +2,14 @@
 ape-config.yaml), and `ape run deploy --network ethereum:sepolia-fork:foundry` forks it."""
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from cli_helpers import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 PORT = 8555
 SEPOLIA_CHAIN_ID = 11155111
 
@@ -57,16 +53,11 @@ def fake_sepolia():
 
 def test_deploy_on_local_sepolia_fork(fake_sepolia, tmp_path):
     out = tmp_path / "fork.json"
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
-    )
     with socket.socket() as s:  # the fork's own anvil: a free port, never another test's node
         s.bind(("127.0.0.1", 0))
-        env["APE_FOUNDRY_HOST"] = f"http://127.0.0.1:{s.getsockname()[1]}"
+        host = f"http://127.0.0.1:{s.getsockname()[1]}"
     args = ["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out)]
-    proc = subprocess.run(args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    proc = run_cli(args, env_extra={"APE_FOUNDRY_HOST": host}, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     dep = json.loads(out.read_text())
     assert dep["network"] == "ethereum:sepolia-fork"

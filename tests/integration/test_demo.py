@@ -5,34 +5,13 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import BIN, ROOT, run_cli
 
 from oracle import model, scenario
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def ballast(args, timeout=240):
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("APE_FOUNDRY_HOST", None)
-    return subprocess.run(
-        [str(BIN / "ballast"), *args],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def pid_alive(pid: int) -> bool:
@@ -235,3 +214,7 @@ def test_demo_interrupted_stops_its_anvil():
     assert proc.returncode == 1
     assert "ballast: error: interrupted; anvil stopped" in err
     assert not pid_alive(anvil)
+
+
+def ballast(args, timeout=240):
+    return run_cli(["ballast", *args], timeout=timeout)

@@ -2,32 +2,14 @@
 errors (unknown network, missing account, unreachable RPC, bad config) with a non-zero exit."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 from oracle import deploy as d
 from oracle import model
 from oracle.demo import Anvil
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def run_cli(args, env_extra=None, timeout=180):
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("APE_FOUNDRY_HOST", None)
-    env.update(env_extra or {})
-    return subprocess.run(
-        args, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
 
 
 def error_line(proc):

@@ -20,6 +20,7 @@ import time
 from dataclasses import astuple
 from pathlib import Path
 
+import pool_fixtures
 import pytest
 from click.testing import CliRunner
 from web3 import Web3
@@ -32,6 +33,8 @@ from oracle.sources.csv import CsvReplaySource
 from oracle.sources.pool import PoolSource
 
 WETH, USDC = 10**18, 10**6
+# the shared token and pool fixtures, used by name in this module's tests
+weth, usdc, create_pool = pool_fixtures.weth, pool_fixtures.usdc, pool_fixtures.create_pool
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,16 +53,6 @@ def _deployments_first(_actors_first, market):
 
 
 @pytest.fixture(scope="module")
-def weth(project, admin):
-    return project.MockPoolToken.deploy("Wrapped Ether", "WETH", 18, sender=admin)
-
-
-@pytest.fixture(scope="module")
-def usdc(project, admin):
-    return project.MockPoolToken.deploy("USD Coin", "USDC", 6, sender=admin)
-
-
-@pytest.fixture(scope="module")
 def risk_oracle(project, admin, guardian, keeper, weth):
     oracle = project.RiskOracle.deploy(guardian, sender=admin)
     oracle.add_asset(weth, sender=admin)
@@ -68,14 +61,8 @@ def risk_oracle(project, admin, guardian, keeper, weth):
 
 
 @pytest.fixture(scope="module")
-def pool(project, admin, weth, usdc):
-    pool = project.ConstantProductPool.deploy(weth, usdc, sender=admin)
-    weth.mint(admin, 100 * WETH, sender=admin)
-    usdc.mint(admin, 200_000 * USDC, sender=admin)
-    weth.approve(pool, 100 * WETH, sender=admin)
-    usdc.approve(pool, 200_000 * USDC, sender=admin)
-    pool.add_liquidity(100 * WETH, 200_000 * USDC, sender=admin)
-    return pool
+def pool(create_pool, weth, usdc):
+    return create_pool(weth, usdc, 100 * WETH, 200_000 * USDC)
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,14 @@
 """The liquidation bot: the repay size (pure), one round on real contracts, the CLI against the same node."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 from oracle import deploy as d
 from oracle import liquidator as bot
 from oracle import model
 
 WAD = model.WAD
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 def test_repay_to_restore_restores_health_exactly_enough():
@@ -94,24 +89,6 @@ def test_round_liquidates_only_the_unhealthy_and_restores_health(
         chain.restore(snap)
 
 
-def _cli(args, provider):
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}:{os.environ.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
-        APE_FOUNDRY_HOST=provider.uri,
-    )
-    return subprocess.run(
-        [str(BIN / "ballast"), *args],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_bot_once_and_position_view_on_the_same_node(
     system, project, admin, keeper, lender, borrower, other, liquidator, chain
 ):
@@ -184,3 +161,7 @@ def test_round_without_loan_tokens_is_fatal_in_one_line(
         assert market.is_liquidatable(borrower)
     finally:
         chain.restore(snap)
+
+
+def _cli(args, provider):
+    return run_cli(["ballast", *args], env_extra={"APE_FOUNDRY_HOST": provider.uri}, timeout=120)

@@ -3,8 +3,11 @@
 import json
 from pathlib import Path
 
+import pool_fixtures
 import pytest
 
+# the shared token and pool fixtures, used by name in this module's tests
+weth, usdc, create_pool = pool_fixtures.weth, pool_fixtures.usdc, pool_fixtures.create_pool
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ccxt"
 
 
@@ -71,27 +74,3 @@ def _session_first(admin, keeper, guardian, attacker, other, rpc_url):
     """Session fixtures exist before any test snapshots the chain (ape isolates per scope, in order)."""
 
 
-@pytest.fixture(scope="module")
-def weth(project, admin):
-    return project.MockPoolToken.deploy("Wrapped Ether", "WETH", 18, sender=admin)
-
-
-@pytest.fixture(scope="module")
-def usdc(project, admin):
-    return project.MockPoolToken.deploy("USD Coin", "USDC", 6, sender=admin)
-
-
-@pytest.fixture(scope="module")
-def create_pool(project, admin):
-    """Deploys a ConstantProductPool(token0, token1) seeded by `admin` with the given raw reserves."""
-
-    def create(token0, token1, amount0: int, amount1: int):
-        pool = project.ConstantProductPool.deploy(token0, token1, sender=admin)
-        token0.mint(admin, amount0, sender=admin)
-        token1.mint(admin, amount1, sender=admin)
-        token0.approve(pool, amount0, sender=admin)
-        token1.approve(pool, amount1, sender=admin)
-        pool.add_liquidity(amount0, amount1, sender=admin)
-        return pool
-
-    return create
