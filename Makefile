@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 NETWORK ?= ethereum:local:foundry
 ARGS ?=
 
-.PHONY: all bootstrap demo test test-fast fuzz bench lint clean
+.PHONY: all bootstrap demo test fuzz bench lint clean
 
 all: bootstrap
 

@@ -242,12 +242,6 @@ class RampState:
     updated_at: int
     ramping: bool = False  # the last poke left the value below its target (Market.vy)
 
-    def poke(self, target: int, now: int, p: RiskParams) -> int:
-        """Plain ramp from the last poke (no observation clock)."""
-        self.value = ramp(self.value, target, max(0, now - self.updated_at), p.ramp_per_hour)
-        self.updated_at = now
-        return self.value
-
     def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams) -> int:
         """Market.vy's poke exactly. While a tightening is under way the clock runs from the last poke;
         when the value had caught up, a new rise is no older than the observation that brought it, so

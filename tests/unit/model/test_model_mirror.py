@@ -83,6 +83,10 @@ def test_borrow_rate(harness, u, base, s1, s2, kink):
     assert harness.borrow_rate(u, base, s1, s2, kink) == model.borrow_rate(u, base, s1, s2, kink)
 
 
-def test_mirror_detects_a_difference(harness):
-    """The comparison can fail: an off-by-one in the mirror is caught."""
-    assert harness.liquidity_term(10, 3, 1, WAD) != 10 * 1 // 3  # contract rounds up, floor differs
+def test_rounding_direction_is_pinned(harness):
+    """The comparisons above can tell rounding directions apart: on an input where ceiling and floor
+    differ, the contract and the mirror both round up (towards a larger haircut), and a floor-rounding
+    mirror would not match."""
+    assert harness.liquidity_term(10, 3, 1, WAD) == model.liquidity_term(10, 3, 1, WAD) == 4
+    assert harness.liquidity_term(10, 3, 1, WAD) != 10 * 1 // 3
+    assert harness.base_haircut(1, 1, 1, 1, 0) == model.base_haircut(1, 1, 1, 1, 0) == 2

@@ -15,7 +15,7 @@ from web3.exceptions import ContractLogicError
 from oracle import model
 
 EXAMPLES = int(os.environ.get("BALLAST_ORACLE_EXAMPLES", "150"))
-MIN_SIGMA, MAX_SIGMA = WAD // 100, 20 * WAD
+MIN_SIGMA, MAX_SIGMA = model.MIN_SIGMA, model.MAX_SIGMA
 N_ASSETS = 2
 
 
