@@ -16,3 +16,12 @@ SIGMA = 8 * WAD // 10
 def advance(chain, seconds):
     """Move the next block's timestamp forward by `seconds`."""
     chain.pending_timestamp += seconds
+
+
+def pin_next_block(chain, ahead=1):
+    """Fix the next block's timestamp (`ahead` seconds past the pending one) and return it. Tests at
+    an exact time bound need this: on anvil the pending timestamp follows the wall clock, so a
+    transaction sent after reading it may land one second later."""
+    ts = chain.pending_timestamp + ahead
+    chain.pending_timestamp = ts
+    return ts

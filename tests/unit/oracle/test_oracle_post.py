@@ -3,7 +3,7 @@ loosenings beyond the threshold, events. Every guard has a test at its bound and
 
 import ape
 import pytest
-from oracle_helpers import DEPTH, HOUR, PRICE, SIGMA, SIGMA_UNIT, WAD
+from oracle_helpers import DEPTH, HOUR, PRICE, SIGMA, SIGMA_UNIT, WAD, pin_next_block
 
 from oracle import model
 
@@ -56,25 +56,25 @@ def test_not_keeper_is_checked_before_paused(oracle, asset, post, guardian, othe
 
 
 def test_deadline_equal_to_block_time_passes(oracle, asset, post, chain):
-    ts = chain.pending_timestamp
+    ts = pin_next_block(chain)
     post([(asset, PRICE, DEPTH, SIGMA)], observed_at=ts, deadline=ts)
     assert oracle.metrics(asset)[3] == ts
 
 
 def test_deadline_one_second_past_reverts(oracle, asset, post, chain):
-    ts = chain.pending_timestamp
+    ts = pin_next_block(chain)
     with ape.reverts("oracle: deadline passed"):
         post([(asset, PRICE, DEPTH, SIGMA)], observed_at=ts - 10, deadline=ts - 1)
 
 
 def test_observation_at_block_time_passes(oracle, asset, post, chain):
-    ts = chain.pending_timestamp
+    ts = pin_next_block(chain)
     post([(asset, PRICE, DEPTH, SIGMA)], observed_at=ts)
     assert oracle.metrics(asset)[3] == ts
 
 
 def test_observation_in_future_reverts(oracle, asset, post, chain):
-    ts = chain.pending_timestamp
+    ts = pin_next_block(chain)
     with ape.reverts("oracle: observation in future"):
         post([(asset, PRICE, DEPTH, SIGMA)], observed_at=ts + 1)
 
