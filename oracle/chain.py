@@ -226,7 +226,7 @@ class Rpc:
     def block_timestamp(self) -> int:
         return self.call(lambda w3: w3.eth.get_block("latest")["timestamp"])
 
-    def eth_call(self, tx: dict, block: str = "latest") -> bytes:
+    def eth_call(self, tx: dict, block: str | int = "latest") -> bytes:
         return bytes(self.call(lambda w3: w3.eth.call(tx, block)))  # type: ignore[arg-type]
 
 
@@ -466,15 +466,37 @@ class Sender:
                 if found is not None:
                     h, receipt = found
                     others = replaced + [x for x in sent if x != h]
+                    if int(receipt["status"]) != 1:
+                        why = self._replay_reason(to, data, gas, receipt["blockNumber"])
+                        emit("tx_reverted", logging.ERROR, label=label, tx=h, nonce=nonce,
+                             block=receipt["blockNumber"], gas_used=receipt["gasUsed"], reason=why)  # fmt: skip
+                        raise BallastError(f"{label} reverted on-chain: {h} ({why})")
                     return self._finish(label, receipt, h, nonce, gas_estimate, fees_of[h], others)
                 time.sleep(self.poll)
             emit("tx_stuck", label=label, tx=tx_hash, nonce=nonce, waited_s=self.stuck_after)
             fees = fees.bumped().at_least(self.current_fees())
         raise BallastError(f"{label} stuck at nonce {nonce} after {self.max_bumps} fee bumps")
 
+    def _replay_reason(self, to: str, data: bytes, gas: int, block: int) -> str:
+        """Why a mined transaction reverted, found by replaying it as a call: first on the state after
+        its block (which holds whatever got in before it there, e.g. a competing keeper's post), then
+        on the state before. A node that cannot replay (pruned state) leaves the reason unknown."""
+        call = {
+            "from": self.address,
+            "to": Web3.to_checksum_address(to),
+            "data": "0x" + data.hex(),
+            "gas": gas,
+        }
+        for at in (block, block - 1):
+            try:
+                self.rpc.eth_call(call, at)
+            except ContractLogicError as exc:
+                return _reason(exc) or "reverted without a reason"
+            except Exception as exc:  # noqa: BLE001 - any node failure: report it, keep the hash
+                return f"reason unknown: replay failed ({_reason(exc)})"
+        return "reason unknown: the call succeeds when replayed"
+
     def _finish(self, label, receipt, tx_hash, nonce, gas_estimate, fees, replaced) -> SendResult:
-        if int(receipt["status"]) != 1:
-            raise BallastError(f"{label} reverted on-chain: {tx_hash}")
         emit(
             "tx_mined",
             label=label,

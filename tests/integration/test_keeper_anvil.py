@@ -636,7 +636,8 @@ def test_revert_on_chain_is_one_error_line(rpc, accounts, admin, keeper, risk_or
         t.join()
     errors = [v for v in outcomes.values() if isinstance(v, BallastError)]
     assert len(outcomes) == 2 and len(errors) == 1
-    assert re.fullmatch(r"post reverted on-chain: 0x[0-9a-f]{64}", errors[0].format_message())
+    message = errors[0].format_message()
+    assert re.fullmatch(r"post reverted on-chain: 0x[0-9a-f]{64} \(oracle: observation not newer\)", message)
 
 
 def test_replay_without_warp_waits_for_chain_time(tmp_path, project, keeper, admin):
