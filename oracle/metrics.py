@@ -28,7 +28,7 @@ def ewma_vol(
     close: np.ndarray,
     ts: np.ndarray | None = None,
     half_life_up: float = 6 * HOUR,
-    half_life_down: float = 72 * HOUR,
+    half_life_down: float = 48 * HOUR,
     sigma0: float | None = None,
     period: float = HOUR,
     high: np.ndarray | None = None,
@@ -188,7 +188,7 @@ class EstimatorParams:
     """Defaults shared by the keeper and `ballast backtest` (calibrated: docs/BACKTEST.md)."""
 
     half_life_up: float = 6 * HOUR  # EWMA memory when returns are larger than the estimate
-    half_life_down: float = 72 * HOUR  # EWMA memory when they are smaller
+    half_life_down: float = 48 * HOUR  # EWMA memory when they are smaller (calibrated)
     depth_window_bars: int = 168  # trailing window of the volume proxy (a week of hours)
     impact_coef: float = 1.0  # Y of the square-root impact law
     use_range: bool = True  # EWMA samples include each bar's high-low range (Parkinson)

@@ -101,7 +101,7 @@ class RiskParams:
     z_maint: int = 2 * WAD  # confidence multiplier for liquidation
     horizon: int = 6 * HOUR  # liquidation horizon, seconds
     bonus: int = 5 * WAD // 100  # liquidation bonus
-    h_min: int = 12 * WAD // 100  # haircut floor (calibrated, docs/BACKTEST.md: the volatility floor)
+    h_min: int = 13 * WAD // 100  # haircut floor (calibrated, docs/BACKTEST.md: the volatility floor)
     h_max: int = 90 * WAD // 100  # haircut cap
     slip_k: int = WAD  # slippage multiplier k; slip_coef = 0.02 * k
     ramp_per_hour: int = 2 * WAD // 100  # max tightening of the maintenance base per hour
