@@ -68,6 +68,12 @@ YEAR: constant(uint256) = 365 * 86_400
 MAX_PAGE: constant(uint256) = 100
 # @dev Bit masks.
 MASK128: constant(uint256) = 2**128 - 1
+MASK88: constant(uint256) = 2**88 - 1
+MASK40: constant(uint256) = 2**40 - 1
+# The depth that judges existing positions falls at most 20% of itself per hour
+# (the liquidity term grows at most 25% of itself per hour); a rise applies at once.
+MAINT_DEPTH_FALL_PER_HOUR: constant(uint256) = 20 * 10**16
+HOUR: constant(uint256) = 3600
 MASK64: constant(uint256) = 2**64 - 1
 MASK60: constant(uint256) = 2**60 - 1
 MASK32: constant(uint256) = 2**32 - 1
@@ -101,7 +107,9 @@ struct Totals:
 struct Ramp:
     maint_base: uint256    # ramped maintenance base, WAD
     ramp_at: uint256       # unix seconds of the last poke
-    ramping: bool          # the last poke left the base below its target (a tightening is under way)
+    maint_depth: uint256   # ramped depth of the maintenance liquidity term, loan raw units
+    ramping: bool          # the last poke left the base below its target or the depth above the
+                           # posted one (a tightening is under way)
 
 
 struct Hot:
@@ -140,7 +148,7 @@ symbol: public(String[32])
 _debt_word: uint256
 # @dev idle:128 | last_update:64 | paused:64 (loan raw units | seconds | flag).
 _state_word: uint256
-# @dev maint_base:64 | ramp_at:64 | ramping:128 (WAD | seconds | flag 0/1).
+# @dev maint_base:64 | ramp_at:64 | maint_depth:88 | ramping:40 (WAD | seconds | raw units | flag 0/1).
 #      Written only by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
 _ramp_word: uint256
 # @dev vol_coef_init:64 | vol_coef_maint:64 | h_min:64 | h_max:64 (all WAD).
@@ -292,7 +300,7 @@ def __init__(
     self._store_totals(Totals(
         total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, paused=False,
     ))
-    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, ramping=False))
+    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, maint_depth=0, ramping=False))
 
 
 # ------------------------------------------------------------------ ERC-20 (lender shares)
@@ -701,7 +709,7 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     collateral: uint256 = word >> 128
     shares: uint256 = word & MASK128
     debt: uint256 = self._to_debt(shares, t, True)
-    assert not self._healthy_maint(collateral, debt, rp.maint_base, r), "market: position healthy"
+    assert not self._healthy_maint(collateral, debt, rp, r), "market: position healthy"
     wanted: uint256 = min(repay_amount, debt)
     # the most the remaining collateral can pay for, rounded up
     affordable: uint256 = self._ceil_div(collateral * r.price, WAD + h.bonus)
@@ -861,9 +869,24 @@ def maint_base() -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
-    return mb
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
+    return rp.maint_base
+
+
+@external
+@view
+def maint_depth() -> uint256:
+    """
+    @notice The ramped depth of the maintenance liquidity term as it would be
+            after a poke now (loan raw units): follows a posted rise at once
+            and a posted fall by at most 20% of itself per hour.
+    """
+    t: Totals = empty(Totals)
+    r: Risk = empty(Risk)
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
+    return rp.maint_depth
 
 
 @external
@@ -874,8 +897,8 @@ def h_init_of(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     return self._h_init(self._value(self._positions[account] >> 128, r), t, r, self._hot())
 
 
@@ -887,9 +910,9 @@ def h_maint_of(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
-    return self._h_maint(self._value(self._positions[account] >> 128, r), mb, r)
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
+    return self._h_maint(self._value(self._positions[account] >> 128, r), rp)
 
 
 @external
@@ -901,12 +924,12 @@ def required_ratio(collateral_amount: uint256, initial: bool) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     v: uint256 = self._value(collateral_amount, r)
     if initial:
         return risk_model.collateral_ratio(self._h_init(v, t, r, self._hot()))
-    return risk_model.collateral_ratio(self._h_maint(v, mb, r))
+    return risk_model.collateral_ratio(self._h_maint(v, rp))
 
 
 @external
@@ -918,14 +941,14 @@ def health_factor(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     word: uint256 = self._positions[account]
     debt: uint256 = self._to_debt(word & MASK128, t, True)
     if debt == 0:
         return max_value(uint256)
     v: uint256 = self._value(word >> 128, r)
-    return v * (WAD - self._h_maint(v, mb, r)) // debt
+    return v * (WAD - self._h_maint(v, rp)) // debt
 
 
 @external
@@ -936,10 +959,10 @@ def is_liquidatable(account: address) -> bool:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     word: uint256 = self._positions[account]
-    return not self._healthy_maint(word >> 128, self._to_debt(word & MASK128, t, True), mb, r)
+    return not self._healthy_maint(word >> 128, self._to_debt(word & MASK128, t, True), rp, r)
 
 
 @external
@@ -951,8 +974,8 @@ def max_borrowable(account: address) -> uint256:
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     if r.stale or t.paused:
         return 0
     word: uint256 = self._positions[account]
@@ -975,8 +998,8 @@ def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, 
     """
     t: Totals = empty(Totals)
     r: Risk = empty(Risk)
-    mb: uint256 = 0
-    t, r, mb = self._view_state()
+    rp: Ramp = empty(Ramp)
+    t, r, rp = self._view_state()
     out: DynArray[IMarket.PositionView, MAX_PAGE] = []
     n: uint256 = self.num_borrowers
     for i: uint256 in range(MAX_PAGE):
@@ -987,7 +1010,7 @@ def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, 
         debt: uint256 = self._to_debt(word & MASK128, t, True)
         out.append(IMarket.PositionView(
             account=account, collateral=word >> 128, debt=debt,
-            liquidatable=not self._healthy_maint(word >> 128, debt, mb, r),
+            liquidatable=not self._healthy_maint(word >> 128, debt, rp, r),
         ))
     return out
 
@@ -1089,7 +1112,12 @@ def _load_ramp() -> Ramp:
     @dev Unpack the ramp word.
     """
     w: uint256 = self._ramp_word
-    return Ramp(maint_base=w >> 192, ramp_at=(w >> 128) & MASK64, ramping=(w & MASK128) != 0)
+    return Ramp(
+        maint_base=w >> 192,
+        ramp_at=(w >> 128) & MASK64,
+        maint_depth=(w >> 40) & MASK88,
+        ramping=(w & MASK40) != 0,
+    )
 
 
 @internal
@@ -1097,7 +1125,9 @@ def _store_ramp(rp: Ramp):
     """
     @dev Pack and store the ramp word.
     """
-    self._ramp_word = (rp.maint_base << 192) | (rp.ramp_at << 128) | convert(rp.ramping, uint256)
+    self._ramp_word = (
+        (rp.maint_base << 192) | (rp.ramp_at << 128) | (rp.maint_depth << 40) | convert(rp.ramping, uint256)
+    )
 
 
 @internal
@@ -1225,7 +1255,9 @@ def _poked(rp: Ramp, t: Totals, h: Hot, r: Risk) -> Ramp:
          one block, and a crash whose sigma rises at every post still
          tightens at the full ramp pace from the second poke on. The stored
          value is capped at h_max: any base at or above the cap yields the
-         same clamped H_maint.
+         same clamped H_maint. The depth of the maintenance liquidity term
+         follows the posted depth on the same clock: a rise at once, a fall
+         by at most MAINT_DEPTH_FALL_PER_HOUR of itself per hour.
     """
     target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self._rate(t), h.horizon, h.bonus)
     since: uint256 = rp.ramp_at
@@ -1235,7 +1267,17 @@ def _poked(rp: Ramp, t: Totals, h: Hot, r: Risk) -> Ramp:
     if block.timestamp > since:
         elapsed = block.timestamp - since
     base: uint256 = min(risk_model.ramp(rp.maint_base, target, elapsed, h.ramp_per_hour), h.h_max)
-    return Ramp(maint_base=base, ramp_at=block.timestamp, ramping=base < min(target, h.h_max))
+    depth: uint256 = r.depth
+    if depth < rp.maint_depth:
+        # maint_depth < 2**88, frac <= WAD < 2**60: no overflow.
+        frac: uint256 = min(WAD, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
+        depth = max(depth, rp.maint_depth - rp.maint_depth * frac // WAD)
+    return Ramp(
+        maint_base=base,
+        ramp_at=block.timestamp,
+        maint_depth=depth,
+        ramping=base < min(target, h.h_max) or depth > r.depth,
+    )
 
 
 @internal
@@ -1250,14 +1292,14 @@ def _accrue() -> Totals:
 
 @internal
 @view
-def _view_state() -> (Totals, Risk, uint256):
+def _view_state() -> (Totals, Risk, Ramp):
     """
-    @dev Totals, risk and the maintenance base as a poke now would leave them (for views).
+    @dev Totals, risk and the maintenance ramp as a poke now would leave them (for views).
     """
     h: Hot = self._hot()
     r: Risk = self._read_risk(h)
     t: Totals = self._accrued_totals()
-    return t, r, self._poked(self._load_ramp(), t, h, r).maint_base
+    return t, r, self._poked(self._load_ramp(), t, h, r)
 
 
 # ------------------------------------------------------------------ internals: health
@@ -1283,13 +1325,14 @@ def _h_init(v: uint256, t: Totals, r: Risk, h: Hot) -> uint256:
 
 @internal
 @view
-def _h_maint(v: uint256, maint_base: uint256, r: Risk) -> uint256:
+def _h_maint(v: uint256, rp: Ramp) -> uint256:
     """
-    @dev Effective H_maint of a position of value v: the ramped base plus its liquidity term.
+    @dev Effective H_maint of a position of value v: the ramped base plus its
+         liquidity term at the ramped depth.
     """
     h: Hot = self._hot()
     return risk_model.clamp(
-        maint_base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max
+        rp.maint_base + risk_model.liquidity_term(v, rp.maint_depth, h.slip_coef, h.h_max), h.h_min, h.h_max
     )
 
 
@@ -1307,14 +1350,14 @@ def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk, h: Hot
 
 @internal
 @view
-def _healthy_maint(collateral: uint256, debt: uint256, maint_base: uint256, r: Risk) -> bool:
+def _healthy_maint(collateral: uint256, debt: uint256, rp: Ramp, r: Risk) -> bool:
     """
-    @dev debt <= value * (1 - H_maint) with the ramped base.
+    @dev debt <= value * (1 - H_maint) with the ramped base and depth.
     """
     if debt == 0:
         return True
     v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_maint(v, maint_base, r))
+    return debt * WAD <= v * (WAD - self._h_maint(v, rp))
 
 
 # ------------------------------------------------------------------ internals: share math

@@ -10,7 +10,7 @@ Hour by hour (bar by bar), at the close of bar i (observation time T_i = ts_i + 
 3. the market pokes its ramp (`model.RampState.poke_market`, as Market.vy) towards `model.maint_base_target` of the
    effective (staleness-aware) posted sigma and the borrow rate;
 4. the effective maintenance haircut of a reference position is `model.h_maint` of the ramped base
-   and the posted depth.
+   and the ramped depth (a fall of the posted depth reaches existing positions at most 20%/h).
 
 Definitions (DESIGN.md, "Validation on history"), with h the horizon in bars and b the bonus:
 
@@ -222,8 +222,10 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
             posts += 1
         eff = model.effective_sigma(posted.sigma, posted.observed_at, now, p.stale_after, p.stale_sigma)
         # the keeper pokes the market right after its post (Market.vy `_poked`, mirrored exactly)
-        base = ramp_state.poke_market(model.maint_base_target(p, eff, rate), posted.observed_at, now, p)
-        hm = model.h_maint(p, base, value, posted.depth)
+        base = ramp_state.poke_market(
+            model.maint_base_target(p, eff, rate), posted.observed_at, now, p, posted.depth
+        )
+        hm = model.h_maint(p, base, value, ramp_state.depth)
         h_out[i] = hm / model.WAD
         bases.append(base)
         h_ints.append(hm)

@@ -236,24 +236,45 @@ def unpack_update(word: int) -> tuple[int, int, int, int]:
 
 @dataclass
 class RampState:
-    """Market's ramped maintenance base (position-independent part of H_maint)."""
+    """Market's maintenance ramp: the ramped base (position-independent part of H_maint) and the
+    ramped depth of the maintenance liquidity term."""
 
     value: int
     updated_at: int
-    ramping: bool = False  # the last poke left the value below its target (Market.vy)
+    ramping: bool = False  # the last poke left a tightening under way (Market.vy)
+    depth: int = 0  # ramped depth for H_maint (0: none yet, the first poke takes the posted one)
 
-    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams) -> int:
+    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams, depth: int | None = None) -> int:
         """Market.vy's poke exactly. While a tightening is under way the clock runs from the last poke;
-        when the value had caught up, a new rise is no older than the observation that brought it, so
-        the clock starts there (a spike after a quiet spell never spends the spell's allowance in one
-        block). The stored value is capped at h_max (any base at or above it gives the same H_maint)."""
+        when it had caught up, a new rise is no older than the observation that brought it, so the clock
+        starts there (a spike after a quiet spell never spends the spell's allowance in one block). The
+        stored value is capped at h_max (any base at or above it gives the same H_maint). `depth` is the
+        posted depth: the ramped depth follows a rise at once and a fall by at most
+        MAINT_DEPTH_FALL_PER_HOUR of itself per hour, on the same clock (None: depth not tracked)."""
         since = self.updated_at
         if not self.ramping and observed_at > since:
             since = observed_at
-        self.value = min(ramp(self.value, target, max(0, now - since), p.ramp_per_hour), p.h_max)
+        elapsed = max(0, now - since)
+        self.value = min(ramp(self.value, target, elapsed, p.ramp_per_hour), p.h_max)
+        ramping = self.value < min(target, p.h_max)
+        if depth is not None:
+            self.depth = ramp_depth(self.depth, depth, elapsed)
+            ramping = ramping or self.depth > depth
         self.updated_at = now
-        self.ramping = self.value < min(target, p.h_max)
+        self.ramping = ramping
         return self.value
+
+
+MAINT_DEPTH_FALL_PER_HOUR = 20 * WAD // 100  # Market.vy: the maintenance depth falls at most 20%/h
+
+
+def ramp_depth(current: int, posted: int, elapsed: int) -> int:
+    """Market.vy's ramped maintenance depth: a rise applies at once, a fall by at most
+    MAINT_DEPTH_FALL_PER_HOUR of itself per hour of `elapsed`."""
+    if posted >= current:
+        return posted
+    frac = min(WAD, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
+    return max(posted, current - current * frac // WAD)
 
 
 # --- market position math (Market.vy) -------------------------------------------------------

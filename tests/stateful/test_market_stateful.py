@@ -214,11 +214,13 @@ class MarketMachine(RuleBasedStateMachine):
         m = self.market
         price, _, depth, _ = self.oracle.metrics(self.asset_id)
         base = m.maint_base()
+        maint_depth = m.maint_depth()
+        assert maint_depth >= depth  # the ramped depth never undercuts the posted one
         h_init_floor = m.required_ratio(0, True)
         assert h_init_floor >= m.required_ratio(0, False)  # new risk never cheaper than maintenance
         for b in self.borrowers:
             value = m.position(b)[0] * price // WAD
-            assert m.h_maint_of(b) == model.h_maint(self.params, base, value, depth)
+            assert m.h_maint_of(b) == model.h_maint(self.params, base, value, maint_depth)
             assert m.h_init_of(b) >= m.h_maint_of(b)
 
 

@@ -56,7 +56,9 @@ def test_views_match_mirror(
         coll, debt = m.position(borrower)
         rate = m.borrow_rate()
         assert rate == model.market_rate(m.total_debt(), m.idle(), RATES)
-        h_maint = model.h_maint(RISK, m.maint_base(), value, depth)
+        # the maintenance liquidity term uses the ramped depth (test_ramp checks its pace)
+        assert m.maint_depth() >= depth
+        h_maint = model.h_maint(RISK, m.maint_base(), value, m.maint_depth())
         assert m.h_maint_of(borrower) == h_maint
         assert m.required_ratio(coll, False) == model.collateral_ratio(h_maint)
         assert m.required_ratio(coll, True) == model.collateral_ratio(

@@ -1,8 +1,10 @@
 """The maintenance ramp: after a spike H_init jumps at once, the H_maint of an existing position rises
-at most ramp_per_hour per hour (risk_model.ramp), mirrored exactly by oracle.model.RampState.poke_market."""
+at most ramp_per_hour per hour (risk_model.ramp), mirrored exactly by oracle.model.RampState.poke_market.
+The depth of the maintenance liquidity term is ramped too: after a depth collapse H_init prices the thin
+market at once, while existing positions see the depth fall at most 20% per hour."""
 
 import pytest
-from market_fixtures import DEPTH, PRICE, RISK, WAD
+from market_fixtures import COLL, DEPTH, PRICE, RISK, SIGMA, WAD
 
 from oracle import model
 
@@ -12,7 +14,7 @@ SPIKE = 3 * WAD
 def mirror(m):
     """The ramp state as stored by the market now."""
     return model.RampState(
-        value=m.maint_base(), updated_at=m.ramp_at(), ramping=m.ramping()
+        value=m.maint_base(), updated_at=m.ramp_at(), ramping=m.ramping(), depth=m.maint_depth()
     )
 
 
@@ -30,13 +32,16 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
     value = model.collateral_value(coll, PRICE)
     # H_init applies at once, with the new sigma
     assert m.h_init_of(borrower) == model.h_init(p, SPIKE, m.borrow_rate(), value, DEPTH) > h_init0
-    # ... while the maintenance base has not moved in the spike's block
-    assert m.maint_base() == base0
+    # ... while the maintenance base moved only by the time from the observation to the poke (0 s when
+    # they share a block, a second or two on a loaded machine), not by the spike
+    spike_at = risk_oracle.metrics(m.ASSET_ID())[3]
+    assert m.maint_base() - base0 == p.ramp_per_hour * (m.ramp_at() - spike_at) // 3_600
+    assert m.ramp_at() - spike_at <= 5
     target = model.maint_base_target(p, SPIKE, m.borrow_rate())
     assert target > base0 + 3 * p.ramp_per_hour  # the spike needs several hours to pass through
     ramp = mirror(m)
     observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-    seen, times = [base0], [m.ramp_at()]
+    seen, times = [m.maint_base()], [m.ramp_at()]
     for _ in range(4):
         chain.pending_timestamp += 1_800
         post(m.ASSET_ID(), sigma=SPIKE)  # fresh data, same sigma
@@ -58,18 +63,26 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
     assert m.h_maint_of(borrower) < model.h_maint(p, target, value, DEPTH)
 
 
-def test_spike_after_quiet_spell_does_not_jump(borrowed, borrower, keeper, post, chain):
+def test_spike_after_quiet_spell_does_not_jump(borrowed, borrower, keeper, post, chain, risk_oracle):
     """Ten quiet hours without any market call must not be spent at once when a spike arrives."""
     m = borrowed
     m.poke(sender=keeper)
-    base0 = m.maint_base()
+    ramp = mirror(m)
+    base0 = ramp.value
     chain.pending_timestamp += 10 * 3_600
     post(m.ASSET_ID(), sigma=SPIKE)
+    spike_at = risk_oracle.metrics(m.ASSET_ID())[3]
     m.poke(sender=keeper)
-    assert m.maint_base() == base0  # the old clock (10 h) would have allowed +0.2 here
-    chain.pending_timestamp += 3_600
+    target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
+    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK)
+    # the clock starts at the observation: seconds of ramp at most, where the old clock (10 h) would
+    # have allowed +0.2 at once
+    assert m.maint_base() - base0 <= RISK.ramp_per_hour * 5 // 3_600
+    chain.pending_timestamp = m.ramp_at() + 3_600
     m.poke(sender=keeper)
-    assert 0 < m.maint_base() - base0 <= RISK.ramp_per_hour
+    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK)
+    # about one hour's worth since the observation (the poke may land a few seconds late)
+    assert 0 < m.maint_base() - base0 <= RISK.ramp_per_hour * (3_600 + 10) // 3_600
 
 
 def test_loosening_applies_at_once(borrowed, borrower, keeper, post, chain):
@@ -104,8 +117,11 @@ def test_rising_sigma_every_hour_still_ramps_at_full_pace(borrowed, borrower, ke
     base0 = m.maint_base()
     sigma = WAD
     post(m.ASSET_ID(), sigma=sigma)
+    first_at = risk_oracle.metrics(m.ASSET_ID())[3]
     m.poke(sender=keeper)
-    assert m.ramping() and m.maint_base() == base0
+    # the clock starts at the observation: only the seconds between it and the poke count
+    assert m.ramping()
+    assert m.maint_base() - base0 == RISK.ramp_per_hour * (m.ramp_at() - first_at) // 3_600
     ramp = mirror(m)
     bases, times = [m.maint_base()], [m.ramp_at()]
     for _ in range(5):
@@ -124,3 +140,76 @@ def test_rising_sigma_every_hour_still_ramps_at_full_pace(borrowed, borrower, ke
         # the full pace for the time since the last poke (about an hour), never more
         allowed = RISK.ramp_per_hour * (times[i] - times[i - 1]) // 3_600
         assert bases[i] - bases[i - 1] == allowed >= RISK.ramp_per_hour
+
+
+USDC = 10**6
+THIN = 100_000 * USDC  # a market 100x thinner than DEPTH: the liquidity term of COLL is 0.4%
+COLLAPSED = 1_000 * USDC  # the pool drained: the liquidity term of COLL is 40%
+
+
+def test_depth_rise_reaches_positions_at_once(with_collateral, keeper, post, chain):
+    m = with_collateral
+    post(m.ASSET_ID(), depth=THIN)
+    m.poke(sender=keeper)
+    assert m.maint_depth() == THIN  # the first poke takes the posted depth as it is
+    # three hours later a 15% deeper market (inside the oracle's 5%/h rise guard): applies at once
+    chain.pending_timestamp += 3 * 3_600
+    post(m.ASSET_ID(), depth=THIN * 115 // 100)
+    m.poke(sender=keeper)
+    assert m.maint_depth() == THIN * 115 // 100
+    assert not m.ramping()
+
+
+def test_depth_collapse_is_priced_at_once_for_new_risk_and_ramped_for_positions(
+    with_collateral, borrower, keeper, post, chain, risk_oracle
+):
+    """A drained pool must not liquidate every position in the next block (the cascade the ramp exists
+    to prevent): the maintenance depth falls 20% per hour, exactly as the mirror says, and the position
+    becomes liquidatable only when the ramped depth has come down far enough."""
+    m = with_collateral
+    p = RISK
+    post(m.ASSET_ID(), depth=THIN)
+    m.poke(sender=keeper)
+    m.borrow(m.max_borrowable(borrower) * 95 // 100, borrower, sender=borrower)
+    value = model.collateral_value(COLL, PRICE)
+
+    post(m.ASSET_ID(), depth=COLLAPSED)
+    m.poke(sender=keeper)
+    # new risk: H_init uses the posted depth at once, nothing more can be borrowed
+    assert m.h_init_of(borrower) == model.h_init(p, SIGMA, m.borrow_rate(), value, COLLAPSED)
+    assert m.max_borrowable(borrower) == 0
+    # judged by the posted depth the position would be liquidated now; it is not
+    debt = m.position(borrower)[1]
+    assert not model.is_healthy(debt, value, model.h_maint(p, m.maint_base(), value, COLLAPSED))
+    assert not m.is_liquidatable(borrower)
+    assert m.ramping()
+
+    ramp = mirror(m)
+    depths, times = [ramp.depth], [m.ramp_at()]
+    hours_to_liquidatable = None
+    for hour in range(1, 25):
+        chain.pending_timestamp = m.ramp_at() + 3_600
+        post(m.ASSET_ID(), depth=COLLAPSED)  # fresh data, same depth
+        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
+        m.poke(sender=keeper)
+        ramp.poke_market(
+            model.maint_base_target(p, SIGMA, m.borrow_rate()), observed_at, m.ramp_at(), p, COLLAPSED
+        )
+        assert m.maint_depth() == ramp.depth and m.maint_base() == ramp.value
+        depths.append(ramp.depth)
+        times.append(m.ramp_at())
+        debt = m.position(borrower)[1]
+        expected = not model.is_healthy(debt, value, model.h_maint(p, ramp.value, value, ramp.depth))
+        assert m.is_liquidatable(borrower) == expected
+        if expected:
+            hours_to_liquidatable = hour
+            break
+    # each hour the depth fell by exactly 20% of itself per hour elapsed, never more
+    for i in range(1, len(depths)):
+        frac = model.MAINT_DEPTH_FALL_PER_HOUR * (times[i] - times[i - 1]) // 3_600
+        assert depths[i] == max(COLLAPSED, depths[i - 1] - depths[i - 1] * frac // WAD)
+        assert depths[i] >= depths[i - 1] * 79 // 100
+    # debt at 82.7% of the value and a maintenance base of 7.6%: liquidatable once the liquidity term
+    # (0.02 * 20,000 / depth) passes 9.7%, i.e. once the ramped depth is below ~4,100 USDC:
+    # log(4.1k / 100k) / log(0.8) = 14.3, so in the 15th hour rather than in the collapse's block
+    assert hours_to_liquidatable is not None and 14 <= hours_to_liquidatable <= 16
