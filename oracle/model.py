@@ -188,24 +188,32 @@ def is_loosening_beyond_threshold(
     return new_depth * WAD > old_depth * (WAD + g.loosen_threshold)
 
 
+# The keeper never posts a depth below this (loan raw units; 1 token of a 6-decimal loan token).
+# The oracle's rise guards are relative and round down, so a depth of a few raw units could never
+# rise again (1 * 5% per hour rounds to 0): a drained pool must not brick its asset.
+MIN_POSTED_DEPTH = 10**6
+
+
 def clip_update(
     old_sigma: int, old_depth: int, dt: int, new_sigma: int, new_depth: int, g: GuardParams, first: bool = False
 ) -> tuple[int, int]:
     """What the keeper posts so the guardrails never revert and nothing waits in the pending slot:
     sigma no lower than the fall bound (nor below the loosen threshold), depth no higher than the
     rise bound (nor above it), both inside the oracle's hard bounds (sigma in [MIN_SIGMA, MAX_SIGMA],
-    depth in [1, MAX_DEPTH]). Sigma is returned rounded to its storage unit (up). A first post
-    (`first`) is only held to the hard bounds. Needs dt >= 1 (an observation newer than the stored one)."""
+    depth in [1, MAX_DEPTH]) and depth no lower than MIN_POSTED_DEPTH where the guards allow it. Sigma
+    is returned rounded to its storage unit (up). A first post (`first`) is only held to the hard bounds.
+    Needs dt >= 1 (an observation newer than the stored one)."""
     if first:
         sigma = min(max(units_to_sigma(sigma_to_units(new_sigma)), MIN_SIGMA), MAX_SIGMA)
-        return sigma, min(max(new_depth, 1), MAX_DEPTH)
+        return sigma, min(max(new_depth, MIN_POSTED_DEPTH), MAX_DEPTH)
     lo = max(min_sigma_allowed(old_sigma, dt, g), ceil_div(old_sigma * (WAD - g.loosen_threshold), WAD))
     sigma = max(new_sigma, lo, MIN_SIGMA)
     # MAX_SIGMA is a multiple of SIGMA_UNIT and the stored sigma never exceeds it, so capping keeps
     # sigma >= lo (lo <= old_sigma <= MAX_SIGMA).
     sigma = min(units_to_sigma(sigma_to_units(sigma)), MAX_SIGMA)
     hi = min(max_depth_allowed(old_depth, dt, g), old_depth * (WAD + g.loosen_threshold) // WAD)
-    depth = max(min(new_depth, hi, MAX_DEPTH), 1)
+    # hi >= old_depth >= 1, so the floor never exceeds what the oracle accepts
+    depth = max(min(new_depth, hi, MAX_DEPTH), min(MIN_POSTED_DEPTH, hi), 1)
     return sigma, depth
 
 

@@ -87,7 +87,7 @@ def test_sigma_rise_passes_unclipped_up_to_max():
 
 def test_bounds_for_first_post():
     (u,) = policy.plan({}, {1: Measured(0, 0, 0)}, T).updates
-    assert (u.price, u.sigma, u.depth) == (1, policy.MIN_SIGMA, 1)
+    assert (u.price, u.sigma, u.depth) == (1, policy.MIN_SIGMA, model.MIN_POSTED_DEPTH)
     assert policy.accepted(Posted(), u, T, G) is None
     assert policy.accepted(Posted(), policy.Update(1, 0, W, 1), T, G) == "oracle: price zero"
     assert policy.accepted(Posted(), policy.Update(1, 1, W, 0), T, G) == "oracle: depth zero"
@@ -132,3 +132,30 @@ def test_apply_then_replay_every_hour_never_violates():
             assert policy.accepted(posted, u, now, G) is None
             posted = policy.apply(posted, u, now)
     assert posted.sigma > W // 10  # still coming down at the bounded pace
+
+
+def test_drained_pool_does_not_brick_the_depth():
+    """A measured depth of 0 (a drained pool) is posted as MIN_POSTED_DEPTH, not 1: from there the
+    oracle's relative rise guard (5%/h by default) lets the depth recover once the pool refills. From a
+    depth of 1 it never could (1 * 5% rounds down to 0)."""
+    stored = Posted(price=2_000 * W, sigma=W, depth=10**12, observed_at=T)
+    (u,) = policy.plan({1: stored}, {1: Measured(stored.price, W, 0)}, T + 3_600).updates
+    assert u.depth == model.MIN_POSTED_DEPTH and policy.accepted(stored, u, T + 3_600, G) is None
+    drained = policy.apply(stored, u, T + 3_600)
+    now, depth = T + 3_600, drained.depth
+    for _ in range(3):  # the pool refilled: each hourly post may raise the depth by 5%
+        now += 3_600
+        (u,) = policy.plan({1: drained}, {1: Measured(stored.price, W, 10**12)}, now).updates
+        assert policy.accepted(drained, u, now, G) is None
+        assert u.depth == depth + depth * G.depth_rise_per_hour // W
+        drained, depth = policy.apply(drained, u, now), u.depth
+    # the rounding trap the floor avoids
+    assert model.max_depth_allowed(1, 3_600, G) == 1
+
+
+def test_depth_floor_never_exceeds_what_the_oracle_accepts():
+    """Below the floor already (posted by another keeper): the floor is capped by the rise guard."""
+    old = Posted(price=2_000 * W, sigma=W, depth=100, observed_at=T)
+    (u,) = policy.plan({1: old}, {1: Measured(old.price, W, 0)}, T + 3_600).updates
+    assert u.depth == model.max_depth_allowed(100, 3_600, G) == 105
+    assert policy.accepted(old, u, T + 3_600, G) is None
