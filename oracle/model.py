@@ -252,24 +252,21 @@ class RampState:
     ramping: bool = False  # the last poke left a tightening under way (Market.vy)
     depth: int = 0  # ramped depth for H_maint (0: none yet, the first poke takes the posted one)
 
-    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams, depth: int | None = None) -> int:
+    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams, depth: int) -> int:
         """Market.vy's poke exactly. While a tightening is under way the clock runs from the last poke;
         when it had caught up, a new rise is no older than the observation that brought it, so the clock
         starts there (a spike after a quiet spell never spends the spell's allowance in one block). The
         stored value is capped at h_max (any base at or above it gives the same H_maint). `depth` is the
         posted depth: the ramped depth follows a rise at once and a fall by at most
-        MAINT_DEPTH_FALL_PER_HOUR of itself per hour, on the same clock (None: depth not tracked)."""
+        MAINT_DEPTH_FALL_PER_HOUR of itself per hour, on the same clock."""
         since = self.updated_at
         if not self.ramping and observed_at > since:
             since = observed_at
         elapsed = max(0, now - since)
         self.value = min(ramp(self.value, target, elapsed, p.ramp_per_hour), p.h_max)
-        ramping = self.value < min(target, p.h_max)
-        if depth is not None:
-            self.depth = ramp_depth(self.depth, depth, elapsed)
-            ramping = ramping or self.depth > depth
+        self.depth = ramp_depth(self.depth, depth, elapsed)
         self.updated_at = now
-        self.ramping = ramping
+        self.ramping = self.value < min(target, p.h_max) or self.depth > depth
         return self.value
 
 

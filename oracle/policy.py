@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from oracle import model
 
-MIN_SIGMA = model.WAD // 100  # RiskOracle: "oracle: sigma too low"
-MAX_SIGMA = 20 * model.WAD  # RiskOracle: "oracle: sigma too high"
+MIN_SIGMA = model.MIN_SIGMA  # RiskOracle: "oracle: sigma too low"
+MAX_SIGMA = model.MAX_SIGMA  # RiskOracle: "oracle: sigma too high"
 MAX_UPDATES = 64  # RiskOracle.post takes DynArray[uint256, 64]
 
 
@@ -92,15 +92,14 @@ def moved(old: int, new: int, threshold: int) -> bool:
 def clip(posted: Posted, measured: Measured, observed_at: int, g: model.GuardParams) -> Measured:
     """The measured values brought within what the oracle accepts at `observed_at`: sigma within
     [MIN_SIGMA, MAX_SIGMA] and not falling faster than allowed (nor beyond the loosening threshold),
-    depth >= 1 and not rising faster than allowed (nor beyond the threshold), price >= 1."""
+    depth at least MIN_POSTED_DEPTH (where the rise guard allows) and not rising faster than allowed
+    (nor beyond the threshold), price >= 1. Sigma and depth bounds are `model.clip_update`'s."""
     first = posted.observed_at == 0
     dt = max(0, observed_at - posted.observed_at)
-    sigma_in = min(max(measured.sigma, MIN_SIGMA), MAX_SIGMA)
     sigma, depth = model.clip_update(
-        posted.sigma, posted.depth, dt, sigma_in, max(measured.depth, 1), g, first=first
+        posted.sigma, posted.depth, dt, measured.sigma, measured.depth, g, first=first
     )
-    sigma = min(sigma, MAX_SIGMA)  # MAX_SIGMA is a whole number of storage units: rounding stays below
-    return Measured(price=min(max(measured.price, 1), model.MAX_PRICE), sigma=sigma, depth=max(depth, 1))
+    return Measured(price=min(max(measured.price, 1), model.MAX_PRICE), sigma=sigma, depth=depth)
 
 
 def decide(

@@ -18,6 +18,21 @@ def mirror(m):
     )
 
 
+def keeper_round(m, ramp, post, keeper, risk_oracle, chain, sigma=SIGMA, depth=DEPTH, poke_delay=0):
+    """One keeper round on the market and on its mirror: post fresh (sigma, depth), let `poke_delay`
+    seconds pass, poke; the mirror pokes with the same observation and time. Asserts that the market's
+    ramp (base and depth) equals the mirror's; returns the base."""
+    post(m.ASSET_ID(), sigma=sigma, depth=depth)
+    observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
+    if poke_delay:
+        chain.pending_timestamp += poke_delay
+    m.poke(sender=keeper)
+    target = model.maint_base_target(RISK, sigma, m.borrow_rate())
+    ramp.poke_market(target, observed_at, m.ramp_at(), RISK, depth)
+    assert (m.maint_base(), m.maint_depth()) == (ramp.value, ramp.depth)
+    return ramp.value
+
+
 def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
     borrowed, borrower, keeper, post, chain, risk_oracle
 ):
@@ -40,19 +55,11 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(
     target = model.maint_base_target(p, SPIKE, m.borrow_rate())
     assert target > base0 + 3 * p.ramp_per_hour  # the spike needs several hours to pass through
     ramp = mirror(m)
-    observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
     seen, times = [m.maint_base()], [m.ramp_at()]
     for _ in range(4):
         chain.pending_timestamp += 1_800
-        post(m.ASSET_ID(), sigma=SPIKE)  # fresh data, same sigma
-        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-        chain.pending_timestamp += 1_800
-        m.poke(sender=keeper)  # the keeper (or a liquidation) pokes the ramp
-        expected = ramp.poke_market(
-            model.maint_base_target(p, SPIKE, m.borrow_rate()), observed_at, m.ramp_at(), p
-        )
-        assert m.maint_base() == expected
-        seen.append(expected)
+        # fresh data, same sigma; the poke (the keeper's or a liquidation's) half an hour later
+        seen.append(keeper_round(m, ramp, post, keeper, risk_oracle, chain, sigma=SPIKE, poke_delay=1_800))
         times.append(m.ramp_at())
     for i in range(1, len(seen)):
         step = seen[i] - seen[i - 1]
@@ -74,13 +81,13 @@ def test_spike_after_quiet_spell_does_not_jump(borrowed, borrower, keeper, post,
     spike_at = risk_oracle.metrics(m.ASSET_ID())[3]
     m.poke(sender=keeper)
     target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
-    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK)
+    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK, DEPTH)
     # the clock starts at the observation: seconds of ramp at most, where the old clock (10 h) would
     # have allowed +0.2 at once
     assert m.maint_base() - base0 <= RISK.ramp_per_hour * 5 // 3_600
     chain.pending_timestamp = m.ramp_at() + 3_600
     m.poke(sender=keeper)
-    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK)
+    assert m.maint_base() == ramp.poke_market(target, spike_at, m.ramp_at(), RISK, DEPTH)
     # about one hour's worth since the observation (the poke may land a few seconds late)
     assert 0 < m.maint_base() - base0 <= RISK.ramp_per_hour * (3_600 + 10) // 3_600
 
@@ -127,14 +134,7 @@ def test_rising_sigma_every_hour_still_ramps_at_full_pace(borrowed, borrower, ke
     for _ in range(5):
         sigma = sigma * 13 // 10  # sigma rises at every post
         chain.pending_timestamp = m.ramp_at() + 3_600
-        post(m.ASSET_ID(), sigma=sigma)
-        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-        m.poke(sender=keeper)
-        expected = ramp.poke_market(
-            model.maint_base_target(RISK, sigma, m.borrow_rate()), observed_at, m.ramp_at(), RISK
-        )
-        assert m.maint_base() == expected
-        bases.append(expected)
+        bases.append(keeper_round(m, ramp, post, keeper, risk_oracle, chain, sigma=sigma))
         times.append(m.ramp_at())
     for i in range(1, len(bases)):
         # the full pace for the time since the last poke (about an hour), never more
@@ -189,13 +189,7 @@ def test_depth_collapse_is_priced_at_once_for_new_risk_and_ramped_for_positions(
     hours_to_liquidatable = None
     for hour in range(1, 25):
         chain.pending_timestamp = m.ramp_at() + 3_600
-        post(m.ASSET_ID(), depth=COLLAPSED)  # fresh data, same depth
-        observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-        m.poke(sender=keeper)
-        ramp.poke_market(
-            model.maint_base_target(p, SIGMA, m.borrow_rate()), observed_at, m.ramp_at(), p, COLLAPSED
-        )
-        assert m.maint_depth() == ramp.depth and m.maint_base() == ramp.value
+        keeper_round(m, ramp, post, keeper, risk_oracle, chain, depth=COLLAPSED)  # fresh data, same depth
         depths.append(ramp.depth)
         times.append(m.ramp_at())
         debt = m.position(borrower)[1]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from oracle_helpers import HOUR, SIGMA_UNIT, WAD
 from web3.exceptions import ContractLogicError
 
-from oracle import model
+from oracle import model, policy
 
 EXAMPLES = int(os.environ.get("BALLAST_ORACLE_EXAMPLES", "150"))
 MIN_SIGMA, MAX_SIGMA = model.MIN_SIGMA, model.MAX_SIGMA
@@ -29,7 +29,9 @@ class Slot:
 
 
 def predict_post(slots, observed_at, now, updates, g):
-    """(revert message or None, new slots, ids queued) for post(observed_at, updates) at time `now`."""
+    """(revert message or None, new slots, ids queued) for post(observed_at, updates) at time `now`.
+    Each word is judged by `policy.accepted`, the keeper's own prediction: this test holds it to the
+    contract."""
     slots = dict(slots)
     queued = []
     for word in updates:
@@ -37,29 +39,15 @@ def predict_post(slots, observed_at, now, updates, g):
         if aid not in slots:
             return "oracle: unknown asset", None, None
         s = slots[aid]
-        if observed_at <= s.observed_at:
-            return "oracle: observation not newer", None, None
-        if price == 0:
-            return "oracle: price zero", None, None
-        if depth == 0:
-            return "oracle: depth zero", None, None
-        if sigma < MIN_SIGMA:
-            return "oracle: sigma too low", None, None
-        if sigma > MAX_SIGMA:
-            return "oracle: sigma too high", None, None
-        if s.observed_at == 0:
-            slots[aid] = Slot(price, sigma, depth, observed_at)
-            continue
-        dt = observed_at - s.observed_at
-        if sigma < model.min_sigma_allowed(s.sigma, dt, g):
-            return "oracle: sigma falls too fast", None, None
-        if depth > model.max_depth_allowed(s.depth, dt, g):
-            return "oracle: depth rises too fast", None, None
-        if model.is_loosening_beyond_threshold(s.sigma, sigma, s.depth, depth, g):
+        stored = policy.Posted(s.price, s.sigma, s.depth, s.observed_at)
+        verdict = policy.accepted(stored, policy.Update(aid, price, sigma, depth), observed_at, g)
+        if verdict == "pending":
             slots[aid] = replace(
                 s, price=price, observed_at=observed_at, pending=(sigma, depth, now + g.challenge_window)
             )
             queued.append(aid)
+        elif verdict is not None:
+            return verdict, None, None
         else:
             slots[aid] = Slot(price, sigma, depth, observed_at)
     return None, slots, queued
