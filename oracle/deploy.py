@@ -210,17 +210,23 @@ def deploy_mock_token(project, deployer, name: str, symbol: str, decimals: int):
     return deployer.deploy(project.MockERC20, name, symbol, decimals)
 
 
+def create_pool(project, deployer, token0, token1, amount0: int, amount1: int):
+    """A ConstantProductPool(token0, token1) seeded by `deployer` (who mints the mock tokens) with the
+    given raw reserves."""
+    pool = deployer.deploy(project.ConstantProductPool, token0.address, token1.address)
+    token0.mint(deployer, amount0, sender=deployer)
+    token1.mint(deployer, amount1, sender=deployer)
+    token0.approve(pool, amount0, sender=deployer)
+    token1.approve(pool, amount1, sender=deployer)
+    pool.add_liquidity(amount0, amount1, sender=deployer)
+    return pool
+
+
 def deploy_pool(project, deployer, loan, collateral, price: int, collateral_amount: int):
     """A ConstantProductPool between the two tokens, seeded at `price` with `collateral_amount` tokens."""
-    pool = deployer.deploy(project.ConstantProductPool, collateral.address, loan.address)
     coll_raw = collateral_amount * 10 ** collateral.decimals()
     loan_raw = collateral_amount * price * 10 ** loan.decimals()
-    collateral.mint(deployer, coll_raw, sender=deployer)
-    loan.mint(deployer, loan_raw, sender=deployer)
-    collateral.approve(pool, coll_raw, sender=deployer)
-    loan.approve(pool, loan_raw, sender=deployer)
-    pool.add_liquidity(coll_raw, loan_raw, sender=deployer)
-    return pool
+    return create_pool(project, deployer, collateral, loan, coll_raw, loan_raw)
 
 
 def deploy_system(

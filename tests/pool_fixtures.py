@@ -16,15 +16,8 @@ def usdc(project, admin):
 
 @pytest.fixture(scope="module")
 def create_pool(project, admin):
-    """Deploys a ConstantProductPool(token0, token1) seeded by `admin` with the given raw reserves."""
+    """Deploys a ConstantProductPool(token0, token1) seeded by `admin` with the given raw reserves
+    (`oracle.deploy.create_pool`, as the deploy scripts and the demo do)."""
+    from oracle.deploy import create_pool as create
 
-    def create(token0, token1, amount0: int, amount1: int):
-        pool = project.ConstantProductPool.deploy(token0, token1, sender=admin)
-        token0.mint(admin, amount0, sender=admin)
-        token1.mint(admin, amount1, sender=admin)
-        token0.approve(pool, amount0, sender=admin)
-        token1.approve(pool, amount1, sender=admin)
-        pool.add_liquidity(amount0, amount1, sender=admin)
-        return pool
-
-    return create
+    return lambda token0, token1, amount0, amount1: create(project, admin, token0, token1, amount0, amount1)

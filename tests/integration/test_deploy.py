@@ -19,18 +19,6 @@ def error_line(proc):
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def deployed(project, admin, keeper, guardian, chain):
-    return d.deploy_system(
-        project,
-        admin,
-        "ethereum:local",
-        chain.chain_id,
-        d.DeployConfig(keeper=keeper.address, guardian=guardian.address),
-        local=True,
-    )
-
-
 def test_deploy_system_wires_oracle_factory_and_market(project, deployed, admin, keeper, guardian):
     oracle = project.RiskOracle.at(deployed.oracle)
     factory = project.MarketFactory.at(deployed.factory)

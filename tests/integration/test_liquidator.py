@@ -4,7 +4,6 @@
 import pytest
 from cli_helpers import run_cli
 
-from oracle import deploy as d
 from oracle import liquidator as bot
 from oracle import model
 
@@ -31,15 +30,8 @@ def test_repay_to_restore_healthy_and_underwater():
 
 
 @pytest.fixture(scope="module")
-def system(project, admin, keeper, guardian, lender, borrower, other, chain):
-    dep = d.deploy_system(
-        project,
-        admin,
-        "ethereum:local",
-        chain.chain_id,
-        d.DeployConfig(keeper=keeper.address, guardian=guardian.address),
-        local=True,
-    )
+def system(project, deployed):
+    dep = deployed
     oracle, market = project.RiskOracle.at(dep.oracle), project.Market.at(dep.market)
     loan, coll = project.MockERC20.at(dep.loan_token), project.MockERC20.at(dep.collateral_token)
     return dep, oracle, market, loan, coll
@@ -111,37 +103,11 @@ def test_cli_bot_once_and_position_view_on_the_same_node(
         )
         assert view.returncode == 0, view.stderr
         assert '"liquidatable": true' in view.stdout
-        proc = _cli(
-            [
-                "bot",
-                "run",
-                "--network",
-                "ethereum:local:foundry",
-                "--account",
-                "TEST::5",
-                "--market",
-                dep.market,
-                "--once",
-            ],
-            chain.provider,
-        )
+        proc = _bot_once(dep.market, chain.provider)
         assert proc.returncode == 0, proc.stderr
         assert "round done: 1 liquidation(s)" in proc.stdout
         assert not market.is_liquidatable(borrower)
-        bad = _cli(
-            [
-                "bot",
-                "run",
-                "--network",
-                "ethereum:local:foundry",
-                "--account",
-                "TEST::5",
-                "--market",
-                dep.oracle,
-                "--once",
-            ],
-            chain.provider,
-        )
+        bad = _bot_once(dep.oracle, chain.provider)  # not a market
         assert bad.returncode == 1 and "ballast: error: no Ballast market at" in bad.stderr
     finally:
         chain.restore(snap)
@@ -165,3 +131,9 @@ def test_round_without_loan_tokens_is_fatal_in_one_line(
 
 def _cli(args, provider):
     return run_cli(["ballast", *args], env_extra={"APE_FOUNDRY_HOST": provider.uri}, timeout=120)
+
+
+def _bot_once(market, provider):
+    """One round of `ballast bot run` as the liquidator (test account 5) on this node."""
+    args = ["bot", "run", "--network", "ethereum:local:foundry", "--account", "TEST::5"]
+    return _cli([*args, "--market", market, "--once"], provider)
