@@ -44,7 +44,7 @@ import click
 import numpy as np
 
 from oracle import model, policy
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.metrics import EstimatorParams, measure
 from oracle.sources.base import Candles
 from oracle.sources.csv import load_candles

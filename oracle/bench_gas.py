@@ -134,7 +134,7 @@ def command(json_out: Path | None, network: str):
     """Measure the gas of every user operation and of oracle posts (1 and 10 assets)."""
     from rich.console import Console
 
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     try:
         from ape import accounts, chain, networks, project

@@ -30,7 +30,7 @@ import requests
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound
 
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.logs import emit
 
 PASSPHRASE_ENV = "BALLAST_PASSPHRASE"

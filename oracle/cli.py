@@ -43,13 +43,6 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
-class BallastError(click.ClickException):
-    """A failure the user can cause and fix: printed as one line, exit code 1."""
-
-    def show(self, file=None):
-        click.echo(f"ballast: error: {self.format_message()}", err=True)
-
-
 @click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.version_option(package_name="ballast")
 def main():

@@ -36,7 +36,7 @@ import click
 import numpy as np
 
 from oracle import model
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 
 WAD = model.WAD
 HOUR = 3_600

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from oracle import model
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 
 DEPLOYMENTS_DIR = Path("deployments")
 LOCAL_NETWORKS = ("local",)

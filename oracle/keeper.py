@@ -40,7 +40,7 @@ from web3.exceptions import ContractLogicError
 from oracle import metrics, model, policy
 from oracle.aggregate import OK, Aggregate, Refused, combine, poll
 from oracle.chain import Rpc, Sender, load_account, resolve_network
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.logs import configure, emit
 from oracle.sources.base import SourceExhausted
 

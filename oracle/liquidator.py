@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import click
 
 from oracle import model
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 
 WAD = model.WAD
 BATCH = 100  # positions per view call (the view returns at most 100)

@@ -24,7 +24,7 @@ import numpy as np
 
 from oracle import model
 from oracle.backtest import BacktestConfig, breach_line, breaches, run
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.sources.csv import load_candles
 
 WAD = model.WAD

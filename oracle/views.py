@@ -66,7 +66,7 @@ def command(network_choice, market_address, as_json, account):
     from rich.console import Console
 
     from oracle import deploy as d
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
     from oracle.liquidator import open_market
 
     with d.connect(network_choice):

@@ -12,7 +12,7 @@ import click
 
 from oracle import deploy as d
 from oracle import model
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 
 
 @click.command(name="configure")

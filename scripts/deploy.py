@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from oracle import deploy as d
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 
 
 @click.command(name="deploy")

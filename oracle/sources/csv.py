@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.sources.base import Candles, Observation, SourceExhausted
 
 ABSURD_FACTOR = 1.5  # K: a print beyond K x both neighbouring closes is not a real hourly move

@@ -60,7 +60,7 @@ def test_posted_sigma_falls_no_faster_than_the_guardrail(candles_of):
 
 
 def test_too_short_to_evaluate_is_a_user_error(candles_of):
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     with pytest.raises(BallastError, match="nothing to evaluate"):
         bt.run(candles_of(np.full(50, 100.0)))

@@ -47,14 +47,14 @@ def test_deploy_system_seeds_the_demo_pool_at_the_price(project, deployed):
 
 
 def test_deploy_system_on_live_network_requires_token_addresses(project, admin, chain):
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     with pytest.raises(BallastError, match="loan_token and collateral_token"):
         d.deploy_system(project, admin, "ethereum:sepolia", chain.chain_id, d.DeployConfig(), local=False)
 
 
 def test_config_overrides_and_rejects_unknown_keys(tmp_path):
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     good = tmp_path / "c.json"
     good.write_text(json.dumps({"keeper": "0x" + "11" * 20, "risk": {"z_init": str(4 * model.WAD)}}))
@@ -156,7 +156,7 @@ def test_configure_not_owner_reverts(project, deployed, other):
 
 
 def test_parse_assignments():
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     assert d.parse_assignments(("z_init=3_000", "bonus=1"), model.RiskParams, "risk") == {
         "z_init": 3000,

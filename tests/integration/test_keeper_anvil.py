@@ -27,7 +27,8 @@ from web3 import Web3
 
 from oracle import metrics, model
 from oracle.chain import Fees, Rpc, Sender
-from oracle.cli import BallastError, main
+from oracle.cli import main
+from oracle.errors import BallastError
 from oracle.keeper import Asset, Keeper, ReplayClock, Settings, encode_post
 from oracle.sources.csv import CsvReplaySource
 from oracle.sources.pool import PoolSource

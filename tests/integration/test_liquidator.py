@@ -116,7 +116,7 @@ def test_cli_bot_once_and_position_view_on_the_same_node(
 def test_round_without_loan_tokens_is_fatal_in_one_line(
     system, project, admin, keeper, lender, borrower, other, attacker, chain
 ):
-    from oracle.cli import BallastError
+    from oracle.errors import BallastError
 
     _, _, market, _, _ = system
     snap = chain.snapshot()

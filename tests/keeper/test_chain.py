@@ -10,7 +10,7 @@ from web3 import Web3
 
 from oracle import model
 from oracle.chain import FEE_BUMP_DEN, FEE_BUMP_NUM, Fees, Rpc, Sender, load_account, resolve_network
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.keeper import encode_post
 
 LOCAL = resolve_network("ethereum:local:foundry")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.sources import Observation, Source, SourceExhausted
 from oracle.sources.csv import CsvError, CsvReplaySource, load_candles
 

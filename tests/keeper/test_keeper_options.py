@@ -6,7 +6,7 @@ import pytest
 from web3 import Web3
 
 from oracle.chain import Rpc
-from oracle.cli import BallastError
+from oracle.errors import BallastError
 from oracle.keeper import attach_sources, encode_post, parse_assets, window
 from oracle.sources.csv import CsvReplaySource
 
