@@ -51,6 +51,10 @@ exports: (
 
 # @dev Fixed-point one.
 WAD: constant(uint256) = 10**18
+# @dev Oracle prices: loan raw units per collateral raw unit, times 1e36.
+PRICE_SCALE: constant(uint256) = 10**36
+# @dev Largest collateral value the market computes (loan raw units).
+MAX_VALUE: constant(uint256) = 2**160
 # @dev ERC-4626 virtual offset: shares carry 6 more decimals than assets and
 #      the vault behaves as if it held VIRTUAL_ASSETS more assets and
 #      VIRTUAL_SHARES more shares. A first depositor who donates X to inflate
@@ -712,12 +716,12 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     assert not self._healthy_maint(collateral, debt, rp, r), "market: position healthy"
     wanted: uint256 = min(repay_amount, debt)
     # the most the remaining collateral can pay for, rounded up
-    affordable: uint256 = self._ceil_div(collateral * r.price, WAD + h.bonus)
+    affordable: uint256 = self._ceil_div(self._value(collateral, r) * WAD, WAD + h.bonus)
     wanted = min(wanted, max(affordable, 1))
     repaid: uint256 = self._pull(LOAN, wanted)
     assert repaid != 0, "market: zero amount"
     # rounds down: the liquidator never gets more collateral than paid for
-    seized: uint256 = min(repaid * (WAD + h.bonus) // r.price, collateral)
+    seized: uint256 = min(repaid * (WAD + h.bonus) // WAD * PRICE_SCALE // r.price, collateral)
     burnt: uint256 = shares
     if repaid < debt:
         burnt = self._debt_to_shares(repaid, t, False)
@@ -1229,7 +1233,8 @@ def _read_risk(h: Hot) -> Risk:
     sigma: uint256 = 0
     depth: uint256 = 0
     observed_at: uint256 = 0
-    price, sigma, depth, observed_at = staticcall IRiskOracle(ORACLE).metrics(ASSET_ID)
+    spread: uint256 = 0
+    price, sigma, depth, observed_at, spread = staticcall IRiskOracle(ORACLE).metrics(ASSET_ID)
     age: uint256 = 0
     if block.timestamp > observed_at:
         age = block.timestamp - observed_at
@@ -1310,7 +1315,11 @@ def _value(collateral: uint256, r: Risk) -> uint256:
     """
     @dev Collateral value in loan raw units; rounds down (against the borrower).
     """
-    return collateral * r.price // WAD
+    # A collateral value above 2**160 raw loan units cannot back any debt (debt < 2**128): saturate
+    # there instead of overflowing, so that views and liquidation never revert on a huge position.
+    if r.price != 0 and collateral > max_value(uint256) // r.price:
+        return MAX_VALUE
+    return min(collateral * r.price // PRICE_SCALE, MAX_VALUE)
 
 
 @internal

@@ -89,7 +89,8 @@ def create_market(
     assert collateral_token != empty(address), "factory: zero address"
     assert loan_token != collateral_token, "factory: same token"
     assert self.market_for[loan_token][collateral_token] == empty(address), "factory: market exists"
-    assert staticcall IRiskOracle(ORACLE).asset_of(asset_id) == collateral_token, "factory: asset mismatch"
+    pair: IRiskOracle.Pair = staticcall IRiskOracle(ORACLE).asset_of(asset_id)
+    assert pair.collateral == collateral_token and pair.loan == loan_token, "factory: asset mismatch"
     market: address = create_from_blueprint(
         MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, risk, rates, name, symbol,
     )

@@ -17,17 +17,33 @@ YEAR = 365 * 86_400
 HOUR = 3_600
 
 # --- oracle storage packing (RiskOracle.vy) ------------------------------------------------
-# One asset = one 256-bit slot:  price:96 | depth:88 | sigma:32 | observed_at:32 | flags:8
-# Calldata update word:          asset_id:16 | price:96 | depth:88 | sigma:32   (observed_at per batch)
+# One asset = one 256-bit slot:  price:48 | depth:88 | sigma:32 | spread:32 | observed_at:32 | flags:8
+# A report carries two assets per word, 128 bits each (asset 2i in the high half of word i; the low half
+# of the last word is zero after an odd last asset):
+#     asset_id:16 | price:48 | depth:32 | sigma:32
+# price = the canonical decimal float exponent:8 | mantissa:40 of loan raw units per collateral raw unit
+# at PRICE_SCALE; depth (in a report) = the canonical decimal float exponent:8 | mantissa:24 of loan raw
+# units; sigma in units of SIGMA_UNIT (modules/report_math.vy).
 SIGMA_UNIT = 10**10  # sigma is stored in units of 1e-8 (1e10 wei of WAD)
-PRICE_BITS, DEPTH_BITS, SIGMA_BITS, TIME_BITS, ID_BITS = 96, 88, 32, 32, 16
-MAX_PRICE = 2**PRICE_BITS - 1
-MAX_DEPTH = 2**DEPTH_BITS - 1
+SPREAD_UNIT = 10**10  # so is the spread of the signers' prices
+PRICE_SCALE = 10**36  # prices: loan raw units per collateral raw unit, times 1e36
+PRICE_MANTISSA_BITS, DEPTH_MANTISSA_BITS = 40, 24
+PRICE_MASK = 2**PRICE_MANTISSA_BITS - 1
+DEPTH_MASK = 2**DEPTH_MANTISSA_BITS - 1
+PRICE_MIN_NORMAL = 109_951_162_778  # ceil(2**40 / 10)
+DEPTH_MIN_NORMAL = 1_677_722  # ceil(2**24 / 10)
+MAX_PRICE_EXP = 54
+MAX_DEPTH_EXP = 19
+MAX_PRICE = PRICE_MASK * 10**MAX_PRICE_EXP  # the largest price a float holds (PRICE_SCALE)
+DEPTH_BITS, SIGMA_BITS, ID_BITS = 88, 32, 16
+MAX_DEPTH = DEPTH_MASK * 10**MAX_DEPTH_EXP  # the largest depth a report carries (< 2**88)
 MAX_SIGMA_UNITS = 2**SIGMA_BITS - 1
 FLAG_PENDING = 1
 FLAG_EXISTS = 2  # set by add_asset: an id without it is unknown
 MIN_SIGMA = WAD // 100  # RiskOracle accepts sigma in [MIN_SIGMA, MAX_SIGMA] (WAD)
 MAX_SIGMA = 20 * WAD
+HALF_DEPTH_SHIFT, HALF_PRICE_SHIFT, HALF_ID_SHIFT = 32, 64, 112
+MASK128 = 2**128 - 1
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -158,6 +174,10 @@ class GuardParams:
     depth_rise_per_hour: int = 5 * WAD // 100  # depth may rise at most 5% of itself per hour
     loosen_threshold: int = 20 * WAD // 100  # a single loosening beyond 20% waits in the pending slot
     challenge_window: int = HOUR  # seconds a pending update waits
+    # the price may move at most 50% of itself per hour of observation time: the largest hourly moves in
+    # the shared ETH/BTC files are -20.9% / +18.1% close to close, -28.0% / +27.8% to an hour's low / high
+    max_price_move_per_hour: int = 50 * WAD // 100
+    max_disagreement: int = 5 * WAD // 100  # a batch whose signers' prices spread wider reverts
 
 
 def sigma_to_units(sigma_wad: int) -> int:
@@ -180,12 +200,45 @@ def max_depth_allowed(old_depth: int, dt: int, g: GuardParams) -> int:
     return old_depth + old_depth * (g.depth_rise_per_hour * dt // HOUR) // WAD
 
 
+def sigma_loosens_beyond(old_sigma: int, new_sigma: int, g: GuardParams) -> bool:
+    """A fall of sigma beyond the loosen threshold: the new sigma waits in the pending slot."""
+    return new_sigma * WAD < old_sigma * (WAD - g.loosen_threshold)
+
+
+def depth_loosens_beyond(old_depth: int, new_depth: int, g: GuardParams) -> bool:
+    """A rise of depth beyond the loosen threshold: the new depth waits in the pending slot."""
+    return new_depth * WAD > old_depth * (WAD + g.loosen_threshold)
+
+
 def is_loosening_beyond_threshold(
     old_sigma: int, new_sigma: int, old_depth: int, new_depth: int, g: GuardParams
 ) -> bool:
-    if new_sigma * WAD < old_sigma * (WAD - g.loosen_threshold):
-        return True
-    return new_depth * WAD > old_depth * (WAD + g.loosen_threshold)
+    """Whether any field of the update waits (each field is judged, and queued, on its own)."""
+    return sigma_loosens_beyond(old_sigma, new_sigma, g) or depth_loosens_beyond(old_depth, new_depth, g)
+
+
+def clip_price(old: int, new: int, dt: int, g: GuardParams) -> int:
+    """The price nearest to `new` that the oracle's move bound accepts `dt` seconds after `old` (both at
+    PRICE_SCALE, `old` a stored float value; 0 means a first post: only the float's range). The result is
+    a float value (what a report carries), checked with the contract's own `price_too_far`."""
+    new = min(max(new, 1), MAX_PRICE)
+    p = price_of(encode_price(new))
+    if old == 0:
+        return p
+    ob = encode_price(old)
+    rate = g.max_price_move_per_hour
+    if not price_too_far(ob, encode_price(p), rate, dt):
+        return p
+    step = old * min(WAD, rate * dt // HOUR) // WAD
+    if new > old:
+        bits = encode_price(min(old + step, MAX_PRICE))
+        while price_too_far(ob, bits, rate, dt):  # the float's rounding can land a hair outside
+            bits = encode_price(price_of(bits) - 1)
+    else:
+        bits = encode_price_up(max(old - step, 1))
+        while price_too_far(ob, bits, rate, dt):
+            bits = encode_price_up(price_of(bits) + 1)
+    return price_of(bits)
 
 
 # The keeper never posts a depth below this (loan raw units; 1 token of a 6-decimal loan token).
@@ -217,26 +270,220 @@ def clip_update(
     return sigma, depth
 
 
-def pack_update(asset_id: int, price: int, depth: int, sigma_wad: int) -> int:
-    """Calldata word for RiskOracle.post: asset_id:16 | price:96 | depth:88 | sigma:32 (high to low)."""
+def _encode(value: int, bits: int, min_normal: int, max_exp: int, up: bool) -> int:
+    """The canonical decimal float exponent:8 | mantissa:bits nearest `value` from below (`up`: above)."""
+    if value <= 0:
+        raise ValueError("value must be positive")
+    top = 2**bits - 1
+    div = ceil_div if up else (lambda a, b: a // b)
+    e = 0
+    while div(value, 10**e) > top:
+        e += 1
+    m = div(value, 10**e)
+    if e > 0 and m < min_normal:
+        if up:
+            m = min_normal  # the smallest canonical float of this exponent, above value
+        else:
+            e, m = e - 1, top  # the largest float of the exponent below, below value
+    if e > max_exp:
+        raise ValueError("value out of range")
+    return (e << bits) | m
+
+
+def encode_price(price: int) -> int:
+    """The largest canonical price float (exponent:8 | mantissa:40) not above `price` (PRICE_SCALE)."""
+    return _encode(price, PRICE_MANTISSA_BITS, PRICE_MIN_NORMAL, MAX_PRICE_EXP, up=False)
+
+
+def encode_price_up(price: int) -> int:
+    """The smallest canonical price float not below `price`."""
+    return _encode(price, PRICE_MANTISSA_BITS, PRICE_MIN_NORMAL, MAX_PRICE_EXP, up=True)
+
+
+def encode_depth(depth: int) -> int:
+    """The largest canonical depth float (exponent:8 | mantissa:24) not above `depth` (raw units)."""
+    return _encode(min(depth, MAX_DEPTH), DEPTH_MANTISSA_BITS, DEPTH_MIN_NORMAL, MAX_DEPTH_EXP, up=False)
+
+
+def price_canonical(bits: int) -> bool:
+    return bits < 2**PRICE_MANTISSA_BITS or bits & PRICE_MASK >= PRICE_MIN_NORMAL
+
+
+def depth_canonical(bits: int) -> bool:
+    return bits < 2**DEPTH_MANTISSA_BITS or bits & DEPTH_MASK >= DEPTH_MIN_NORMAL
+
+
+def price_of(bits: int) -> int:
+    """report_math.price_of: the price (PRICE_SCALE) of a 48-bit float."""
+    e = bits >> PRICE_MANTISSA_BITS
+    if e > MAX_PRICE_EXP:
+        raise ValueError("oracle: price out of range")
+    return (bits & PRICE_MASK) * 10**e
+
+
+def depth_of(bits: int) -> int:
+    """report_math.depth_of: the depth (raw units) of a 32-bit float."""
+    e = bits >> DEPTH_MANTISSA_BITS
+    if e > MAX_DEPTH_EXP:
+        raise ValueError("oracle: depth out of range")
+    return (bits & DEPTH_MASK) * 10**e
+
+
+def round_price(price: int) -> int:
+    """The price a report can carry (the float below it)."""
+    return price_of(encode_price(price))
+
+
+def round_depth(depth: int) -> int:
+    """The depth a report can carry (the float below it)."""
+    return depth_of(encode_depth(depth))
+
+
+def price_from_human(price: float | str, loan_decimals: int, collateral_decimals: int) -> int:
+    """Loan tokens per collateral token (a human price) as the on-chain price at PRICE_SCALE, exactly
+    (through the decimal text of the number), rounded down."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 80
+        value = Decimal(str(price)) * Decimal(10) ** (36 + loan_decimals - collateral_decimals)
+        return int(value)
+
+
+def price_to_human(price: int, loan_decimals: int, collateral_decimals: int) -> float:
+    """The inverse of `price_from_human` (as a float, for display)."""
+    return price / 10 ** (36 + loan_decimals - collateral_decimals)
+
+
+def pack_half(asset_id: int, price: int, depth: int, sigma_wad: int) -> int:
+    """The 128 bits of one asset in a report: asset_id:16 | price:48 | depth:32 | sigma:32, for a price at
+    PRICE_SCALE and a depth in raw units (each rounded down to its float) and sigma in WAD (rounded up to
+    its unit)."""
     units = sigma_to_units(sigma_wad)
-    assert 0 <= asset_id < 2**ID_BITS and 0 <= price <= MAX_PRICE and 0 <= units <= MAX_SIGMA_UNITS
-    depth = min(depth, MAX_DEPTH)
+    assert 0 <= asset_id < 2**ID_BITS and 0 <= units <= MAX_SIGMA_UNITS
     return (
-        (asset_id << (PRICE_BITS + DEPTH_BITS + SIGMA_BITS))
-        | (price << (DEPTH_BITS + SIGMA_BITS))
-        | (depth << SIGMA_BITS)
+        (asset_id << HALF_ID_SHIFT)
+        | (encode_price(price) << HALF_PRICE_SHIFT)
+        | (encode_depth(depth) << HALF_DEPTH_SHIFT)
         | units
     )
 
 
-def unpack_update(word: int) -> tuple[int, int, int, int]:
-    """(asset_id, price, depth, sigma_wad) from a calldata word."""
-    units = word & MAX_SIGMA_UNITS
-    depth = (word >> SIGMA_BITS) & MAX_DEPTH
-    price = (word >> (DEPTH_BITS + SIGMA_BITS)) & MAX_PRICE
-    asset_id = word >> (PRICE_BITS + DEPTH_BITS + SIGMA_BITS)
-    return asset_id, price, depth, units_to_sigma(units)
+def unpack_half(half: int) -> tuple[int, int, int, int]:
+    """(asset_id, price at PRICE_SCALE, depth, sigma_wad) of one asset of a report."""
+    return (
+        half >> HALF_ID_SHIFT,
+        price_of((half >> HALF_PRICE_SHIFT) & (2**48 - 1)),
+        depth_of((half >> HALF_DEPTH_SHIFT) & (2**32 - 1)),
+        units_to_sigma(half & MAX_SIGMA_UNITS),
+    )
+
+
+def pack_words(halves: list[int]) -> list[int]:
+    """A report's words: asset 2i in the high half of word i, 2i + 1 in its low half (0 if none)."""
+    out = []
+    for i in range(0, len(halves), 2):
+        low = halves[i + 1] if i + 1 < len(halves) else 0
+        out.append((halves[i] << 128) | low)
+    return out
+
+
+def unpack_words(words: list[int]) -> list[int]:
+    """The halves of a report's words (a zero low half of the last word is padding)."""
+    halves = []
+    for i, w in enumerate(words):
+        halves.append(w >> 128)
+        if i < len(words) - 1 or w & MASK128:
+            halves.append(w & MASK128)
+    return halves
+
+
+def pack_update(asset_id: int, price: int, depth: int, sigma_wad: int) -> list[int]:
+    """The report words of a single asset (one word, the low half empty)."""
+    return pack_words([pack_half(asset_id, price, depth, sigma_wad)])
+
+
+def pack_report(updates: list[tuple[int, int, int, int]]) -> list[int]:
+    """The report words of (asset_id, price, depth, sigma_wad) tuples, in the order given."""
+    return pack_words([pack_half(*u) for u in updates])
+
+
+# --- report math (modules/report_math.vy) and the median of a batch (RiskOracle.vy) -----------------
+
+
+def spread_of(lo: int, hi: int, mid: int) -> int:
+    """report_math.spread_of on canonical price floats lo <= mid <= hi: (hi - lo) / mid, WAD, rounded up;
+    WAD when at least 100%."""
+    if lo >> PRICE_MANTISSA_BITS == hi >> PRICE_MANTISSA_BITS:
+        d, m = hi - lo, mid & PRICE_MASK
+    else:
+        m = price_of(mid)
+        d = price_of(hi) - price_of(lo)
+        if m >= 2**190:
+            d = (d + 2**64 - 1) >> 64
+            m = m >> 64
+    if d >= m:
+        return WAD
+    return ceil_div(d * WAD, m)
+
+
+def price_too_far(old: int, new: int, rate_per_hour: int, dt: int) -> bool:
+    """report_math.price_too_far on price floats."""
+    frac = min(WAD, rate_per_hour * dt // HOUR)
+    if old >> PRICE_MANTISSA_BITS == new >> PRICE_MANTISSA_BITS:
+        mo, mn = old & PRICE_MASK, new & PRICE_MASK
+        return abs(mn - mo) * WAD > mo * frac
+    po, pn = price_of(old), price_of(new)
+    step = (po // WAD) * frac + (po % WAD) * frac // WAD
+    return abs(pn - po) > step
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """What RiskOracle takes from one asset's column of signed halves: the medians and the spread."""
+
+    asset_id: int
+    price_bits: int  # the median price float, stored unchanged
+    sigma_units: int
+    depth: int  # raw units (the median depth float, decoded)
+    spread: int  # WAD (not yet rounded to its storage unit)
+
+    @property
+    def price(self) -> int:
+        return price_of(self.price_bits)
+
+    @property
+    def sigma(self) -> int:
+        return units_to_sigma(self.sigma_units)
+
+    @property
+    def spread_units(self) -> int:
+        return ceil_div(self.spread, SPREAD_UNIT)
+
+
+def aggregate(column: list[int]) -> Aggregate:
+    """RiskOracle.post's medians for one asset (one 128-bit half per signer, in batch order): the
+    conservative middle for an even count (lower price, higher sigma, lower depth); canonical floats sort
+    as integers. Raises ValueError("oracle: ...") where the contract would revert (checks of the medians
+    against the stored slot are `accepted`'s)."""
+    n = len(column)
+    if n == 0:
+        raise ValueError("oracle: malformed batch")
+    aid = column[0] >> HALF_ID_SHIFT
+    if any(h >> HALF_ID_SHIFT != aid for h in column):
+        raise ValueError("oracle: reports differ in assets")
+    prices = [(h >> HALF_PRICE_SHIFT) & (2**48 - 1) for h in column]
+    depths = [(h >> HALF_DEPTH_SHIFT) & (2**32 - 1) for h in column]
+    if n > 1 and not all(price_canonical(f) for f in prices):
+        raise ValueError("oracle: price not canonical")
+    if n > 1 and not all(depth_canonical(f) for f in depths):
+        raise ValueError("oracle: depth not canonical")
+    prices.sort()
+    depths.sort()
+    sigmas = sorted(h & MAX_SIGMA_UNITS for h in column)
+    bits = prices[(n - 1) // 2]
+    spread = 0 if prices[0] == prices[-1] else spread_of(prices[0], prices[-1], bits)
+    return Aggregate(aid, bits, sigmas[n // 2], depth_of(depths[(n - 1) // 2]), spread)
 
 
 # --- market ramp state -----------------------------------------------------------------------

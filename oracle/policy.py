@@ -1,12 +1,15 @@
-"""When and what the keeper posts (pure).
+"""When and what the keeper reports (pure).
 
-Post an asset when a metric moved beyond its deviation threshold or when its heartbeat expires; clip
-every value to what RiskOracle's guardrails accept right now (`oracle.model.clip_update`), so a post
-never reverts and never lands in the pending slot (loosening comes down in steps instead); put every
-asset that needs a post into one batch (one transaction, one `observed_at`).
+Report an asset when a metric moved beyond its deviation threshold or when its heartbeat expires; clip
+every value to what RiskOracle's guardrails accept right now (`oracle.model.clip_update` for sigma and
+depth, `oracle.model.clip_price` for the price bound), so a batch never reverts and never lands in the
+pending slot (loosening comes down in steps instead); put every asset that needs a report into one
+batch (one signed report per keeper, one transaction, one `observed_at`). Since the oracle takes the
+median of the signers' values and every signer clips against the same stored state, the medians pass
+the same guards (each guard is monotone in the value it bounds).
 
-All values are the on-chain integers: price and sigma in WAD, depth in loan-token raw units,
-times in unix seconds.
+All values are the on-chain integers: price at `model.PRICE_SCALE` (loan raw units per collateral raw
+unit, times 1e36), sigma in WAD, depth in loan-token raw units, times in unix seconds.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Posted:
     sigma: int = 0
     depth: int = 0
     observed_at: int = 0
+    spread: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,9 @@ class Update:
     reasons: tuple[str, ...] = ()
 
     @property
-    def word(self) -> int:
-        return model.pack_update(self.asset_id, self.price, self.depth, self.sigma)
+    def half(self) -> int:
+        """The 128 bits of this asset in a report (`model.pack_half`)."""
+        return model.pack_half(self.asset_id, self.price, self.depth, self.sigma)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ class Batch:
 
     @property
     def words(self) -> list[int]:
-        return [u.word for u in self.updates]
+        """The report words (two assets per word)."""
+        return model.pack_words([u.half for u in self.updates])
 
     def __bool__(self) -> bool:
         return bool(self.updates)
@@ -90,16 +96,18 @@ def moved(old: int, new: int, threshold: int) -> bool:
 
 
 def clip(posted: Posted, measured: Measured, observed_at: int, g: model.GuardParams) -> Measured:
-    """The measured values brought within what the oracle accepts at `observed_at`: sigma within
-    [MIN_SIGMA, MAX_SIGMA] and not falling faster than allowed (nor beyond the loosening threshold),
-    depth at least MIN_POSTED_DEPTH (where the rise guard allows) and not rising faster than allowed
-    (nor beyond the threshold), price >= 1. Sigma and depth bounds are `model.clip_update`'s."""
+    """The measured values brought within what the oracle accepts at `observed_at` and to what a report
+    can carry: sigma within [MIN_SIGMA, MAX_SIGMA] and not falling faster than allowed (nor beyond the
+    loosening threshold), depth at least MIN_POSTED_DEPTH (where the rise guard allows) and not rising
+    faster than allowed (nor beyond the threshold), the price within the move bound; price and depth
+    rounded down to their report floats. Bounds are `model.clip_update`'s and `model.clip_price`'s."""
     first = posted.observed_at == 0
     dt = max(0, observed_at - posted.observed_at)
     sigma, depth = model.clip_update(
         posted.sigma, posted.depth, dt, measured.sigma, measured.depth, g, first=first
     )
-    return Measured(price=min(max(measured.price, 1), model.MAX_PRICE), sigma=sigma, depth=depth)
+    price = model.clip_price(0 if first else posted.price, measured.price, dt, g)
+    return Measured(price=price, sigma=sigma, depth=model.round_depth(depth))
 
 
 def decide(
@@ -163,19 +171,25 @@ def apply(posted: Posted, update: Update, observed_at: int) -> Posted:
     """What the oracle stores after accepting `update` (no pending slot: the policy never loosens
     beyond the threshold)."""
     return Posted(
-        update.price, model.units_to_sigma(model.sigma_to_units(update.sigma)), update.depth, observed_at
+        model.round_price(update.price), model.units_to_sigma(model.sigma_to_units(update.sigma)),
+        model.round_depth(update.depth), observed_at,
     )
 
 
 def accepted(posted: Posted, update: Update, observed_at: int, g: model.GuardParams) -> str | None:
-    """The revert message RiskOracle.post would give for this word, "pending" if it would queue it,
-    or None if it applies at once. Mirrors the per-word checks of docs/INTERFACES.md."""
+    """The revert message RiskOracle.post would give for this asset's median values (those of `update`,
+    as a report carries them), "pending" if a field would wait in the pending slot, or None if all of it
+    applies at once. Mirrors the per-asset checks of docs/INTERFACES.md."""
     sigma = model.units_to_sigma(model.sigma_to_units(update.sigma))
-    if observed_at <= posted.observed_at:
+    price = model.round_price(update.price) if update.price > 0 else 0
+    depth = model.round_depth(update.depth) if update.depth > 0 else 0
+    if observed_at == posted.observed_at:
+        return "oracle: report replayed"
+    if observed_at < posted.observed_at:
         return "oracle: observation not newer"
-    if update.price == 0:
+    if price == 0:
         return "oracle: price zero"
-    if update.depth == 0:
+    if depth == 0:
         return "oracle: depth zero"
     if sigma < MIN_SIGMA:
         return "oracle: sigma too low"
@@ -184,10 +198,14 @@ def accepted(posted: Posted, update: Update, observed_at: int, g: model.GuardPar
     if posted.observed_at == 0:
         return None
     dt = observed_at - posted.observed_at
-    if sigma < model.min_sigma_allowed(posted.sigma, dt, g):
+    if price != posted.price and model.price_too_far(
+        model.encode_price(posted.price), model.encode_price(price), g.max_price_move_per_hour, dt
+    ):
+        return "oracle: price moves too fast"
+    if sigma < posted.sigma and sigma < model.min_sigma_allowed(posted.sigma, dt, g):
         return "oracle: sigma falls too fast"
-    if update.depth > model.max_depth_allowed(posted.depth, dt, g):
+    if depth > posted.depth and depth > model.max_depth_allowed(posted.depth, dt, g):
         return "oracle: depth rises too fast"
-    if model.is_loosening_beyond_threshold(posted.sigma, sigma, posted.depth, update.depth, g):
+    if model.is_loosening_beyond_threshold(posted.sigma, sigma, posted.depth, depth, g):
         return "pending"
     return None

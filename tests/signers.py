@@ -1,0 +1,34 @@
+"""Test signers of the RiskOracle and a helper that relays signed batches.
+
+Signers are plain keys (they never send transactions: anyone relays a batch), derived from fixed seeds so
+that every run signs the same bytes. `relay(oracle, sender, observed_at, deadline, words, signers=...)` has
+each listed signer sign `words` (or its own words from `own`) and sends one `RiskOracle.post`."""
+
+from eth_account import Account
+from eth_utils import keccak
+
+from oracle import reports
+
+SIGNER_KEYS = [keccak(text=f"ballast-test-signer-{i}") for i in range(16)]
+SIGNERS = [Account.from_key(k) for k in SIGNER_KEYS]
+SIGNER_ADDRESSES = [a.address for a in SIGNERS]
+DEFAULT_SIGNERS = (0, 1, 2)  # the test oracle's set: 3 signers, quorum 2
+QUORUM = 2
+
+
+def signed_batch(oracle, chain_id, observed_at, deadline, words, signers=DEFAULT_SIGNERS, own=None):
+    """A Batch where each signer index in `signers` signs `words`, or `own[i]` when given for it."""
+    own = own or {}
+    reps = [
+        reports.sign(SIGNERS[i], chain_id, oracle.address, observed_at, deadline, list(own.get(i, words)))
+        for i in signers
+    ]
+    return reports.build_batch(reps, list(oracle.signers()))
+
+
+def relay(oracle, sender, observed_at, deadline, words, signers=DEFAULT_SIGNERS, own=None, **tx):
+    """Sign with `signers` and send one post from `sender` (any account)."""
+    from ape import chain
+
+    batch = signed_batch(oracle, chain.chain_id, observed_at, deadline, words, signers, own)
+    return oracle.post(*batch.args, sender=sender, **tx)
