@@ -193,7 +193,9 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
     n = len(candles)
     sig_w = np.minimum(sigma_f, 1e6) * 1e18
     depth_raw = np.minimum(depth_f * LOAN_UNIT, float(model.MAX_DEPTH))
-    price_raw = candles.close * LOAN_UNIT
+    # the price as the oracle carries it: loan raw units per collateral raw unit at PRICE_SCALE, for a
+    # 6-decimal loan token and an 18-decimal collateral (1e-18 loan tokens per WAD of a WAD price)
+    price_raw = candles.close * (model.PRICE_SCALE * LOAN_UNIT // 10**18)
     obs = (candles.ts + period).tolist()
     rate = model.borrow_rate(
         cfg.utilisation, cfg.rates.base, cfg.rates.slope1, cfg.rates.slope2, cfg.rates.kink
@@ -204,7 +206,7 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
     sig_out = np.empty(n)
     dep_out = np.empty(n)
     posted = policy.Posted()
-    ramp_state = model.RampState(value=p.h_max, updated_at=obs[0] - period)
+    ramp_state = model.RampState(value=p.h_max, updated_at=obs[0] - period)  # as Market.__init__ leaves it
     bases: list[int] = []
     h_ints: list[int] = []
     sigmas: list[int] = []
@@ -222,9 +224,7 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
             posts += 1
         eff = model.effective_sigma(posted.sigma, posted.observed_at, now, p.stale_after, p.stale_sigma)
         # the keeper pokes the market right after its post (Market.vy `_poked`, mirrored exactly)
-        base = ramp_state.poke_market(
-            model.maint_base_target(p, eff, rate), posted.observed_at, now, p, posted.depth
-        )
+        base = ramp_state.poke_market(model.maint_base_target(p, eff, rate), now, p, posted.depth)
         hm = model.h_maint(p, base, value, ramp_state.depth)
         h_out[i] = hm / model.WAD
         bases.append(base)
