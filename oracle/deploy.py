@@ -6,8 +6,8 @@ collateral asset, sets keeper and guardian, and creates one market with the defa
 forks it also deploys two mock tokens and a ConstantProductPool seeded with liquidity, so that the
 system has a market to observe.
 
-`connect` and `load_account` turn the usual user mistakes (unknown network, unreachable RPC, missing
-account) into `BallastError`, one line and a non-zero exit.
+`connect` turns the usual user mistakes (unknown network, unreachable RPC) into `BallastError`, one line
+and a non-zero exit; accounts come from the one loader of every command, `oracle.accounts`.
 """
 
 from __future__ import annotations
@@ -166,27 +166,6 @@ def connect(network_choice: str) -> Iterator[Any]:
     finally:
         with contextlib.suppress(Exception):
             ctx.__exit__(None, None, None)
-
-
-def load_account(alias: str | None, local: bool):
-    """An ape account by alias; `TEST::n` (or no alias on a local chain) is ape test account n."""
-    from ape import accounts
-
-    if alias is None:
-        if local:
-            return accounts.test_accounts[0]
-        raise BallastError("--account is required on a live network (see `ape accounts list`)")
-    if alias.upper().startswith("TEST::"):
-        if not local:
-            raise BallastError(f"test account {alias} only exists on local networks")
-        try:
-            return accounts.test_accounts[int(alias.split("::", 1)[1])]
-        except (ValueError, IndexError):
-            raise BallastError(f"no test account {alias}") from None
-    try:
-        return accounts.load(alias)
-    except Exception:  # noqa: BLE001 - ape raises IndexError/AccountsError for an unknown alias
-        raise BallastError(f"no ape account named '{alias}' (see `ape accounts list`)") from None
 
 
 def _first_line(exc: BaseException) -> str:

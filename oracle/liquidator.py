@@ -152,12 +152,13 @@ def run(network_choice, alias, market_address, once, interval, batch):
 
     warnings.filterwarnings("ignore", message=".*import_remapping.*")
     from oracle import deploy as d
+    from oracle.accounts import load_account
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with d.connect(network_choice) as provider:
         from ape import project
 
-        liquidator = d.load_account(alias, d.is_local(provider.network.name))
+        liquidator = load_account(alias, local=d.is_local(provider.network.name), network=network_choice)
         market = open_market(project, market_address)
         while True:
             try:

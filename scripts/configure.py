@@ -12,6 +12,7 @@ import click
 
 from oracle import deploy as d
 from oracle import model
+from oracle.accounts import load_account
 from oracle.errors import BallastError
 
 
@@ -41,7 +42,7 @@ def cli(network_choice, alias, dep_path, keepers_on, keepers_off, guardian, risk
         dep = d.read_deployment(path)
         if dep.chain_id != provider.chain_id:
             raise BallastError(f"{path} is for chain {dep.chain_id}, connected to chain {provider.chain_id}")
-        admin = d.load_account(alias, d.is_local(net.name))
+        admin = load_account(alias, local=d.is_local(net.name), network=f"{net.ecosystem.name}:{net.name}")
         try:
             d.configure_system(
                 project, admin, dep, keepers_on=keepers_on, keepers_off=keepers_off, guardian=guardian,

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from oracle import deploy as d
+from oracle.accounts import load_account
 from oracle.errors import BallastError
 
 
@@ -51,7 +52,7 @@ def cli(network_choice, alias, config_path, out_path):
 
         net = provider.network
         local = d.is_local(net.name)
-        deployer = d.load_account(alias, local)
+        deployer = load_account(alias, local=local, network=f"{net.ecosystem.name}:{net.name}")
         click.echo(
             f"deploying on {net.ecosystem.name}:{net.name} (chain {provider.chain_id}) "
             f"from {deployer.address}"

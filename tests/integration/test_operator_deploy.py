@@ -1,0 +1,125 @@
+"""The operator's path on a node of its own (issue 10): a keystore account made with `ape accounts
+generate` in a temporary ape data folder, a deploy that runs unattended (passphrase from the
+environment, stdin closed) onto an anvil that plays Sepolia with a price on gas.
+
+Each test starts and stops its own anvil by PID (`oracle.demo.Anvil`); ape's data folder is a temporary
+one (`APE_DATA_FOLDER`), never the real ~/.ape."""
+
+import contextlib
+import json
+import os
+import subprocess
+
+import pytest
+from cli_helpers import BIN, ROOT
+from web3 import Web3
+
+from oracle.demo import Anvil
+
+SEPOLIA_CHAIN_ID = 11_155_111
+BASE_FEE = 10 * 10**9  # 10 gwei: the zero address cannot pay for an estimate at this price
+PASSPHRASE = "a passphrase for tests only"
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def run(args, env_extra, input_text=None, timeout=240):
+    """A command as an operator runs it: repo root, the venv and anvil on PATH, stdin closed unless given."""
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+    )
+    for key in [k for k in env if k.startswith("APE_ACCOUNTS_") or k == "BALLAST_PASSPHRASE"]:
+        env.pop(key)
+    env.pop("APE_FOUNDRY_HOST", None)
+    env.update(env_extra)
+    if args[0] == "ballast":
+        args = [str(BIN / "ballast"), *args[1:]]
+    return subprocess.run(
+        args,
+        check=False,
+        cwd=ROOT,
+        env=env,
+        input=input_text,
+        stdin=None if input_text is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def ape_home(tmp_path):
+    """A temporary ape data folder with one keystore account, `deployer`, made by `ape accounts generate`."""
+    env = {"APE_DATA_FOLDER": str(tmp_path / "ape")}
+    gen = run(
+        ["ape", "accounts", "generate", "deployer", "--hide-mnemonic"],
+        env,
+        input_text=f"some extra entropy\n{PASSPHRASE}\n{PASSPHRASE}\n",
+    )
+    assert gen.returncode == 0, gen.stdout + gen.stderr
+    keyfile = json.loads((tmp_path / "ape" / "accounts" / "deployer.json").read_text())
+    return env, Web3.to_checksum_address(keyfile["address"])
+
+
+# The stand-in mines one block per transaction (anvil's automine) where Sepolia mines every 12 s, so
+# ape's two confirmations for Sepolia would wait forever: the stand-in asks for none (ape reads its
+# network config from APE_ETHEREUM_<NETWORK> too; the other fields keep Sepolia's values).
+STANDIN_ENV = {
+    "APE_ETHEREUM_SEPOLIA": json.dumps(
+        {"required_confirmations": 0, "block_time": 1, "base_fee_multiplier": 1.4}
+    )
+}
+
+
+@contextlib.contextmanager
+def sepolia_standin(monkeypatch, base_fee):
+    """An anvil that plays Sepolia (chain id 11155111) with this base fee, stopped by PID after."""
+    monkeypatch.setenv("BALLAST_ANVIL_ARGS", f"--chain-id {SEPOLIA_CHAIN_ID} --block-base-fee-per-gas {base_fee}")
+    with Anvil() as node:
+        yield node
+
+
+def fund(node, address, ether=100):
+    w3 = Web3(Web3.HTTPProvider(node.uri))
+    w3.provider.make_request("anvil_setBalance", [address, hex(ether * 10**18)])
+    return w3
+
+
+def deploy_args(node, cfg, out, *extra):
+    return ["ape", "run", "deploy", "--network", f"ethereum:sepolia:{node.uri}", "--account", "deployer",
+            "--config", str(cfg), "--out", str(out), *extra]  # fmt: skip
+
+
+def unattended_deploy(ape_home, node, tmp_path, *extra):
+    env, address = ape_home
+    w3 = fund(node, address)
+    cfg = tmp_path / "sepolia.yaml"
+    cfg.write_text("mock_tokens: true\n")
+    out = tmp_path / "ethereum-sepolia.json"
+    proc = run(deploy_args(node, cfg, out, *extra),
+               {**env, **STANDIN_ENV, "APE_ACCOUNTS_deployer_PASSPHRASE": PASSPHRASE})  # fmt: skip
+    return proc, out, w3, address
+
+
+def test_unattended_deploy_with_a_keystore_account(ape_home, monkeypatch, tmp_path):
+    """Finding 1: the passphrase comes from the environment and nothing waits at a `Sign:` prompt."""
+    with sepolia_standin(monkeypatch, base_fee=0) as node:
+        fund(node, ZERO_ADDRESS)  # so that finding 2 (an estimate from the zero address) cannot interfere
+        proc, out, w3, address = unattended_deploy(ape_home, node, tmp_path)
+        assert "Sign:" not in proc.stdout + proc.stderr
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dep = json.loads(out.read_text())
+        assert dep["chain_id"] == SEPOLIA_CHAIN_ID and dep["deployer"] == address
+        assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market"]))) > 0
+
+
+def test_blueprint_declared_from_the_deployer_where_gas_has_a_price(ape_home, monkeypatch, tmp_path):
+    """Finding 2: the Market blueprint's gas is estimated from the deployer; from the zero address (no
+    `sender=`) a node where gas costs something answers "Insufficient funds for gas * price + value"."""
+    with sepolia_standin(monkeypatch, base_fee=BASE_FEE) as node:
+        proc, out, w3, _ = unattended_deploy(ape_home, node, tmp_path)
+        assert "Insufficient funds" not in proc.stdout + proc.stderr
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dep = json.loads(out.read_text())
+        assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market_blueprint"]))) > 0
