@@ -245,7 +245,9 @@ def deploy_system(
     guardian = cfg.guardian or deployer.address
     oracle = deployer.deploy(project.RiskOracle, guardian)
     say(f"RiskOracle: {oracle.address}")
-    blueprint = deployer.declare(project.Market).contract_address
+    # sender=: the gas estimate runs from the deployer; without it, from the zero address, which a
+    # live node refuses as soon as gas has a price ("Insufficient funds for gas * price + value").
+    blueprint = deployer.declare(project.Market, sender=deployer).contract_address
     say(f"Market blueprint: {blueprint}")
     factory = deployer.deploy(project.MarketFactory, blueprint, oracle.address)
     say(f"MarketFactory: {factory.address}")
