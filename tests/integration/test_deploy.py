@@ -177,7 +177,7 @@ def test_ape_run_deploy_then_configure_on_local_anvil(tmp_path):
     with Anvil() as node:
         env = {"APE_FOUNDRY_HOST": node.uri}
         deployed = run_cli(
-            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out)], env
+            ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out), "--yes"], env
         )
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         assert "wrote" in deployed.stdout

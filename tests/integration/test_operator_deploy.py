@@ -8,6 +8,7 @@ one (`APE_DATA_FOLDER`), never the real ~/.ape."""
 import contextlib
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -123,3 +124,84 @@ def test_blueprint_declared_from_the_deployer_where_gas_has_a_price(ape_home, mo
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dep = json.loads(out.read_text())
         assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market_blueprint"]))) > 0
+
+
+# --- finding 3: a second deploy sends nothing; a record is never silently overwritten ----------------
+
+ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's test account 0 (the local deployer)
+GUARDIAN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # test account 2
+YES = ["--yes"]
+
+
+def local_deploy(node, out, *extra):
+    args = ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out", str(out), *extra]
+    return run(args, {"APE_FOUNDRY_HOST": node.uri} if node else {})
+
+
+def error_lines(proc):
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("ballast: error:")]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def test_second_deploy_sends_nothing_and_a_record_is_never_silently_replaced(tmp_path):
+    out = tmp_path / "deployments" / "ethereum-local.json"
+    with Anvil() as node:
+        w3 = Web3(Web3.HTTPProvider(node.uri))
+        first = local_deploy(node, out, *YES)
+        assert first.returncode == 0, first.stdout + first.stderr
+        record = out.read_text()
+        sent = (w3.eth.get_transaction_count(ADMIN), w3.eth.block_number)
+
+        again = local_deploy(node, out, *YES)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "nothing to send" in again.stdout
+        assert (w3.eth.get_transaction_count(ADMIN), w3.eth.block_number) == sent
+        assert out.read_text() == record
+
+        # A change: the plan names only what differs, and nothing is sent until it is confirmed.
+        cfg = tmp_path / "guardian.yaml"
+        cfg.write_text(f"guardian: '{GUARDIAN}'\n")
+        asked = local_deploy(node, out, "--config", str(cfg))  # stdin closed: nobody to ask
+        assert asked.returncode == 1
+        steps = [ln for ln in asked.stdout.splitlines() if re.match(r"\s+\d+\. ", ln)]
+        assert len(steps) == 1 and "set_guardian" in steps[0], asked.stdout
+        assert "--yes" in error_lines(asked)
+        assert w3.eth.get_transaction_count(ADMIN) == sent[0]
+        changed = local_deploy(node, out, "--config", str(cfg), *YES)
+        assert changed.returncode == 0, changed.stdout + changed.stderr
+        assert w3.eth.get_transaction_count(ADMIN) == sent[0] + 1
+        assert json.loads(out.read_text())["guardian"] == GUARDIAN
+
+    # The chain is gone; on a new one the old record is kept aside, never silently replaced.
+    before = out.read_text()
+    with Anvil() as node:
+        refused = local_deploy(node, out)
+        assert refused.returncode == 1 and "not on this chain" in refused.stdout
+        assert out.read_text() == before
+        replaced = local_deploy(node, out, *YES)
+        assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    kept = [p for p in out.parent.iterdir() if p.name != out.name]
+    assert len(kept) == 1 and kept[0].read_text() == before
+
+
+def test_deploy_on_a_node_that_ape_starts_says_the_chain_is_gone(tmp_path):
+    out = tmp_path / "ethereum-local.json"
+    proc = local_deploy(None, out, *YES)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the chain is gone" in proc.stdout + proc.stderr
+    assert json.loads(out.read_text())["ephemeral"] is True
+
+
+def test_dead_foundry_host_fails_in_one_line(tmp_path):
+    """Finding 10: APE_FOUNDRY_HOST names a node that does not answer: one line, and ape starts none."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    proc = run(["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--out",
+                str(tmp_path / "x.json"), *YES], {"APE_FOUNDRY_HOST": dead})  # fmt: skip
+    assert proc.returncode == 1
+    assert f"nothing answers at APE_FOUNDRY_HOST={dead}" in error_lines(proc)
+    assert not (tmp_path / "x.json").exists()
