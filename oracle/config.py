@@ -88,10 +88,23 @@ def section_values(data: dict, section: str, source: str) -> dict:
     return values
 
 
+def options_by_key(command: click.Command) -> dict[str, click.Option]:
+    """The options a file may set, by key: the long flag without dashes (`--metrics-port` ->
+    `metrics_port`), whatever the parameter is called inside the command."""
+    out: dict[str, click.Option] = {}
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name in NOT_FROM_FILE:
+            continue
+        longs = [opt for opt in param.opts if opt.startswith("--")]
+        key = (longs[0][2:] if longs else str(param.name)).replace("-", "_")
+        out[key] = param
+    return out
+
+
 def resolve(command: click.Command, section: str, path: str | None, ctx: click.Context) -> dict[str, Any]:
     """Defaults for `command`'s parameters from the file's `[section]` and the environment, converted and
     checked with each parameter's own type. Keys are the flags' names (`metrics-port`, `metrics_port`)."""
-    params = {p.name: p for p in command.params if isinstance(p, click.Option) and p.name not in NOT_FROM_FILE}
+    params = options_by_key(command)
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     if path is not None:
@@ -110,16 +123,16 @@ def resolve(command: click.Command, section: str, path: str | None, ctx: click.C
                 raw_env = [part for part in raw_env.replace(",", " ").split() if part]
             values[name], origin[name] = raw_env, f"environment {env}"
     out: dict[str, Any] = {}
-    for name, value in values.items():
-        param = params[name]
+    for key, value in values.items():
+        param = params[key]
         if param.multiple and not isinstance(value, (list, tuple)):
             value = [value]
         if not param.multiple and isinstance(value, (list, tuple, dict)):
-            raise BallastError(f"{origin[name]}: expected a single value, not {type(value).__name__}")
+            raise BallastError(f"{origin[key]}: expected a single value, not {type(value).__name__}")
         try:
-            out[name] = param.type_cast_value(ctx, value)
+            out[str(param.name)] = param.type_cast_value(ctx, value)
         except click.BadParameter as exc:
-            raise BallastError(f"{origin[name]}: {exc.message}") from None
+            raise BallastError(f"{origin[key]}: {exc.message}") from None
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -147,10 +148,14 @@ def deployments_path(ecosystem: str, network: str, root: Path | None = None) -> 
     return (root or DEPLOYMENTS_DIR) / f"{ecosystem}-{network}.json"
 
 
-def network_with_rpc(network_choice: str, rpc: str | None) -> str:
-    """`ecosystem:network:URL` (ape's way to name an endpoint without ape-config.yaml) when `rpc` is given."""
+def network_with_rpc(network_choice: str, rpc: str | None) -> tuple[str, dict[str, str]]:
+    """The ape network choice that reaches `rpc`, and the environment it needs.
+
+    On a live network: `ecosystem:network:URL`, ape's way to name an endpoint without ape-config.yaml
+    (the network keeps its chain id, confirmations and gas settings). On `local`: the foundry provider
+    with APE_FOUNDRY_HOST=URL (the node provider would sign for geth's dev chain id, not anvil's)."""
     if not rpc:
-        return network_choice
+        return network_choice, {}
     parts = network_choice.split(":")
     if len(parts) < 2 or not all(parts[:2]):
         raise BallastError(f"unknown network '{network_choice}' (expected ecosystem:network[:provider])")
@@ -161,7 +166,9 @@ def network_with_rpc(network_choice: str, rpc: str | None) -> str:
         )
     if "://" not in rpc:
         raise BallastError(f"--rpc '{redact(rpc)}' is not a URL (expected http(s)://HOST[:PORT][/PATH])")
-    return f"{parts[0]}:{parts[1]}:{rpc}"
+    if parts[1] == "local":
+        return f"{parts[0]}:local:foundry", {"APE_FOUNDRY_HOST": rpc}
+    return f"{parts[0]}:{parts[1]}:{rpc}", {}
 
 
 def redact(uri: str) -> str:
@@ -222,7 +229,8 @@ def connect(network_choice: str, rpc: str | None = None) -> Iterator[Any]:
     from ape import networks
     from ape.exceptions import ApeException, NetworkError
 
-    choice = network_with_rpc(network_choice, rpc)
+    choice, env = network_with_rpc(network_choice, rpc)
+    os.environ.update(env)  # this process only: it is about to talk to that node
     shown = network_choice if not rpc else f"{network_choice} at {redact(rpc)}"
     check_foundry_host(choice)
     try:
@@ -271,6 +279,24 @@ def _hide(exc: BaseException, rpc: str | None) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+def transact(contract, method: str, *args, sender):
+    """`contract.method(*args)` sent by `sender` through ape, simulated first (eth_call over web3, with the
+    compiled ABI): a call that would revert is one line with the contract's own message, and nothing is
+    sent. (Through ape, a revert on a local node first prints the whole call trace.)"""
+    from ape import chain
+
+    from oracle.views import first_line
+
+    abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract.contract_type.abi]
+    w3 = chain.provider.web3
+    call = getattr(w3.eth.contract(address=contract.address, abi=abi).functions, method)(*args)
+    try:
+        call.call({"from": sender.address})
+    except Exception as exc:  # noqa: BLE001 - a revert, or a node that refuses the call
+        raise BallastError(f"{method} would revert: {first_line(exc)}") from None
+    return getattr(contract, method)(*args, sender=sender)
 
 
 # --- deployment --------------------------------------------------------------------------------
@@ -495,7 +521,7 @@ def wire_oracle(b: _Build, prior: Deployment | None, found) -> list[Step]:
 
     def add_asset():
         oracle = b.c["oracle"]
-        oracle.add_asset(dep.collateral_token, sender=deployer)
+        transact(oracle, "add_asset", dep.collateral_token, sender=deployer)
         dep.asset_id = int(oracle.asset_id(dep.collateral_token))
 
     steps: list[Step] = []
@@ -503,7 +529,7 @@ def wire_oracle(b: _Build, prior: Deployment | None, found) -> list[Step]:
         steps.append(Step(f"deploy RiskOracle(guardian={guardian})", deploy_oracle))
         steps.append(Step("add_asset(collateral token)", add_asset))
         steps.append(Step(f"set_keeper({keeper}, True)",
-                          lambda: b.c["oracle"].set_keeper(keeper, True, sender=deployer)))  # fmt: skip
+                          lambda: transact(b.c["oracle"], "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
         return steps
     oracle = b.c["oracle"]
     dep.oracle = oracle.address
@@ -514,11 +540,12 @@ def wire_oracle(b: _Build, prior: Deployment | None, found) -> list[Step]:
         steps.append(Step("add_asset(collateral token)", add_asset))
     if not oracle.is_keeper(keeper):
         steps.append(Step(f"set_keeper({keeper}, True)",
-                          lambda: oracle.set_keeper(keeper, True, sender=deployer)))  # fmt: skip
+                          lambda: transact(oracle, "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
         if prior is not None and prior.keeper and not _same(prior.keeper, keeper):
             steps[-1].what += f" (the record's keeper {prior.keeper} stays enabled: see ape run configure)"
     if not _same(oracle.guardian(), guardian):
-        steps.append(Step(f"set_guardian({guardian})", lambda: oracle.set_guardian(guardian, sender=deployer)))
+        steps.append(Step(f"set_guardian({guardian})",
+                          lambda: transact(oracle, "set_guardian", guardian, sender=deployer)))  # fmt: skip
     return steps
 
 
@@ -535,9 +562,9 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
 
         def create():
             factory = b.c["factory"]
-            factory.create_market(dep.loan_token, dep.collateral_token, dep.asset_id, risk_tuple(cfg.risk),
-                                  rates_tuple(cfg.rates), cfg.market_name, cfg.market_symbol,
-                                  sender=deployer)  # fmt: skip
+            transact(factory, "create_market", dep.loan_token, dep.collateral_token, dep.asset_id,
+                     risk_tuple(cfg.risk), rates_tuple(cfg.rates), cfg.market_name, cfg.market_symbol,
+                     sender=deployer)  # fmt: skip
             dep.market = str(factory.market_for(dep.loan_token, dep.collateral_token))
 
         return [Step(f"create_market '{cfg.market_name}' ({cfg.market_symbol}) with the config's parameters",
@@ -550,12 +577,13 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
     if current_risk != cfg.risk:
         changed = _changed(current_risk, cfg.risk)
         steps.append(Step(f"set_risk_params({changed})",
-                          lambda: market.set_risk_params(risk_tuple(cfg.risk), sender=deployer)))  # fmt: skip
+                          lambda: transact(market, "set_risk_params", risk_tuple(cfg.risk), sender=deployer)))  # fmt: skip
     current_rates = model.RateParams(*(int(x) for x in market.rate_params()))
     if current_rates != cfg.rates:
         changed = _changed(current_rates, cfg.rates)
         steps.append(Step(f"set_rate_params({changed})",
-                          lambda: market.set_rate_params(rates_tuple(cfg.rates), sender=deployer)))  # fmt: skip
+                          lambda: transact(market, "set_rate_params", rates_tuple(cfg.rates),
+                                           sender=deployer)))  # fmt: skip
     return steps
 
 
@@ -695,28 +723,28 @@ def configure_system(
     market = project.Market.at(dep.market)
     done: list[str] = []
     for account in keepers_on:
-        oracle.set_keeper(account, True, sender=admin)
+        transact(oracle, "set_keeper", account, True, sender=admin)
         done.append(f"keeper {account} enabled")
     for account in keepers_off:
-        oracle.set_keeper(account, False, sender=admin)
+        transact(oracle, "set_keeper", account, False, sender=admin)
         done.append(f"keeper {account} disabled")
     if guardian:
-        oracle.set_guardian(guardian, sender=admin)
+        transact(oracle, "set_guardian", guardian, sender=admin)
         done.append(f"guardian {guardian}")
     if guard:
         current = model.GuardParams(*(int(x) for x in oracle.guard_params()))
         new = dataclasses.replace(current, **guard)
-        oracle.set_guard_params(*dataclasses.astuple(new), sender=admin)
+        transact(oracle, "set_guard_params", *dataclasses.astuple(new), sender=admin)
         done.append(f"guard params {new}")
     if risk:
         current = model.RiskParams(*(int(x) for x in market.risk_params()))
         new = dataclasses.replace(current, **risk)
-        market.set_risk_params(risk_tuple(new), sender=admin)
+        transact(market, "set_risk_params", risk_tuple(new), sender=admin)
         done.append(f"risk params {new}")
     if rates:
         current = model.RateParams(*(int(x) for x in market.rate_params()))
         new = dataclasses.replace(current, **rates)
-        market.set_rate_params(rates_tuple(new), sender=admin)
+        transact(market, "set_rate_params", rates_tuple(new), sender=admin)
         done.append(f"rate params {new}")
     for line in done:
         say(line)

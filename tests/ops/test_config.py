@@ -13,7 +13,7 @@ from oracle.errors import BallastError
 
 @click.command()
 @config_option("bot")
-@click.option("--network", required=True)
+@click.option("--network", "network_choice", required=True)  # keys are the flags' names
 @click.option("--rpc", multiple=True)
 @click.option("--interval", type=float, default=12.0)
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=None)
@@ -39,7 +39,7 @@ def test_toml_section_fills_the_options(tmp_path):
                 'rpc = ["http://a", "http://b"]\ndry_run = true\n[keeper]\noracle = "0x1"\n')  # fmt: skip
     result, out = invoke(["--config", cfg])
     assert result.exit_code == 0, result.stderr
-    assert out == {"network": "ethereum:local:foundry", "rpc": ["http://a", "http://b"], "interval": 12.0,
+    assert out == {"network_choice": "ethereum:local:foundry", "rpc": ["http://a", "http://b"], "interval": 12.0,
                    "metrics_port": 9465, "dry_run": True}  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def test_flags_win_over_the_environment_which_wins_over_the_file(tmp_path):
 
 def test_environment_alone_without_a_file():
     _, out = invoke([], {"BALLAST_BOT_NETWORK": "ethereum:sepolia:node"})
-    assert out["network"] == "ethereum:sepolia:node"
+    assert out["network_choice"] == "ethereum:sepolia:node"
     assert env_name("bot", "metrics-port") == "BALLAST_BOT_METRICS_PORT"
 
 
