@@ -205,3 +205,24 @@ def test_dead_foundry_host_fails_in_one_line(tmp_path):
     assert proc.returncode == 1
     assert f"nothing answers at APE_FOUNDRY_HOST={dead}" in error_lines(proc)
     assert not (tmp_path / "x.json").exists()
+
+
+def test_rehearsal_on_a_fork_that_stays_up(monkeypatch, tmp_path):
+    """DEPLOY.md's rehearsal that keeps its chain: an anvil forks "Sepolia" (here another anvil plays it;
+    in real life `--fork-url "$SEPOLIA_RPC_URL"`), the deploy goes to it through APE_FOUNDRY_HOST, the
+    fork is still there afterwards, and a second deploy finds everything."""
+    out = tmp_path / "sepolia-rehearsal.json"
+    monkeypatch.setenv("BALLAST_ANVIL_ARGS", f"--chain-id {SEPOLIA_CHAIN_ID}")
+    with Anvil() as upstream:
+        monkeypatch.setenv("BALLAST_ANVIL_ARGS", f"--fork-url {upstream.uri}")
+        with Anvil() as fork:
+            first = local_deploy(fork, out, *YES)
+            assert first.returncode == 0, first.stdout + first.stderr
+            assert "the chain is gone" not in first.stdout
+            dep = json.loads(out.read_text())
+            assert dep["chain_id"] == SEPOLIA_CHAIN_ID and dep["ephemeral"] is False
+            w3 = Web3(Web3.HTTPProvider(fork.uri))
+            assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market"]))) > 0  # still up
+            again = local_deploy(fork, out, *YES)
+            assert again.returncode == 0 and "nothing to send" in again.stdout, again.stdout + again.stderr
+        assert Web3(Web3.HTTPProvider(upstream.uri)).eth.block_number == 0  # a fork never writes back
