@@ -38,10 +38,17 @@ def first_line(exc: BaseException) -> str:
     return text
 
 
+_ABIS: dict[tuple[int, str], list[dict]] = {}
+
+
 def abi_of(project, name: str) -> list[dict]:
-    """The compiled ABI of contract `name` of the ape project, as JSON dicts for web3."""
-    contract_type = getattr(project, name).contract_type
-    return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
+    """The compiled ABI of contract `name` of the ape project, as JSON dicts for web3 (converted once
+    per project: the demo's bot reads its market every simulated hour)."""
+    key = (id(project), name)
+    if key not in _ABIS:
+        contract_type = getattr(project, name).contract_type
+        _ABIS[key] = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
+    return _ABIS[key]
 
 
 def format_amount(raw: int, decimals: int, places: int = 6) -> str:
