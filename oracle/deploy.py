@@ -499,8 +499,8 @@ def _token_steps(b: _Build, prior: Deployment | None, use_mocks: bool, found) ->
             f"the record's market is for loan {prior.loan_token} / collateral {prior.collateral_token}, the "
             f"config names {cfg.loan_token} / {cfg.collateral_token}: record another market with --out FILE"
         )
-    b.c["loan_token"] = _erc20_at(cfg.loan_token)
-    b.c["collateral_token"] = _erc20_at(cfg.collateral_token)
+    b.c["loan_token"] = _erc20_at(b.project, cfg.loan_token)
+    b.c["collateral_token"] = _erc20_at(b.project, cfg.collateral_token)
     dep.loan_token, dep.collateral_token = b.c["loan_token"].address, b.c["collateral_token"].address
     return []
 
@@ -643,13 +643,26 @@ def deploy_system(
     return dep
 
 
-def _erc20_at(address: str):
-    from ape import Contract
+def _erc20_at(project, address: str):
+    """An ERC-20 of the live network through the project's ERC-20 ABI (ape's `Contract(address)` would
+    need an explorer plugin to learn its type); one line when there is no token there."""
+    from web3 import Web3
 
+    from oracle.views import abi_of, first_line
+
+    if not Web3.is_address(address):
+        raise BallastError(f"token {address} is not an address")
+    if not has_code(address):
+        raise BallastError(f"no token contract at {address} on this chain")
+    from ape import chain
+
+    w3 = chain.provider.web3
+    token = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi_of(project, "MockERC20"))
     try:
-        return Contract(address)
+        token.functions.decimals().call()
     except Exception as exc:  # noqa: BLE001
-        raise BallastError(f"no token contract at {address}: {_first_line(exc)}") from None
+        raise BallastError(f"{address} does not answer decimals(): not an ERC-20? ({first_line(exc)})") from None
+    return project.MockERC20.at(address)
 
 
 def write_deployment(dep: Deployment, path: Path) -> Path:

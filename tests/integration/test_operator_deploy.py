@@ -92,11 +92,28 @@ def deploy_args(node, cfg, out, *extra):
             "--config", str(cfg), "--out", str(out), *extra]  # fmt: skip
 
 
-def unattended_deploy(ape_home, node, tmp_path, *extra):
+def live_tokens(node, project):
+    """Two ERC-20s already on the stand-in, as a live network has them (a Sepolia USDC and WETH): deployed
+    by anvil's unlocked account 0 with the project's MockERC20 bytecode."""
+    w3 = Web3(Web3.HTTPProvider(node.uri))
+    ct = project.MockERC20.contract_type
+    abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in ct.abi]
+    factory = w3.eth.contract(abi=abi, bytecode=ct.deployment_bytecode.bytecode)
+    out = []
+    for name, symbol, decimals in (("USD Coin", "USDC", 6), ("Wrapped Ether", "WETH", 18)):
+        tx = factory.constructor(name, symbol, decimals).transact({"from": w3.eth.accounts[0]})
+        out.append(w3.eth.wait_for_transaction_receipt(tx).contractAddress)
+    return out
+
+
+def unattended_deploy(ape_home, node, tmp_path, *extra, tokens=None):
     env, address = ape_home
     w3 = fund(node, address)
     cfg = tmp_path / "sepolia.yaml"
-    cfg.write_text("mock_tokens: true\n")
+    if tokens:
+        cfg.write_text(f"loan_token: '{tokens[0]}'\ncollateral_token: '{tokens[1]}'\n")
+    else:
+        cfg.write_text("mock_tokens: true\n")
     out = tmp_path / "ethereum-sepolia.json"
     proc = run(deploy_args(node, cfg, out, *extra),
                {**env, **STANDIN_ENV, "APE_ACCOUNTS_deployer_PASSPHRASE": PASSPHRASE})  # fmt: skip
@@ -124,6 +141,18 @@ def test_blueprint_declared_from_the_deployer_where_gas_has_a_price(ape_home, mo
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dep = json.loads(out.read_text())
         assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market_blueprint"]))) > 0
+
+
+def test_live_deploy_with_the_networks_own_tokens(ape_home, monkeypatch, tmp_path, project):
+    """DEPLOY.md's Sepolia path names existing tokens in the config: they are used through the project's
+    ERC-20 ABI (ape alone knows no contract type for them without an explorer plugin)."""
+    with sepolia_standin(monkeypatch, base_fee=BASE_FEE) as node:
+        tokens = live_tokens(node, project)
+        proc, out, w3, _ = unattended_deploy(ape_home, node, tmp_path, "--yes", tokens=tokens)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dep = json.loads(out.read_text())
+        assert [dep["loan_token"], dep["collateral_token"]] == tokens and dep["pool"] is None
+        assert len(w3.eth.get_code(Web3.to_checksum_address(dep["market"]))) > 0
 
 
 # --- finding 3: a second deploy sends nothing; a record is never silently overwritten ----------------
