@@ -119,7 +119,7 @@ class Deployment:
     keeper: str = ""
     guardian: str = ""
     pool: str | None = None
-    block: int = 0  # the block of the first deploy (where a reader starts scanning for events)
+    block: int = 0  # the chain's head just before the first deploy (its events come after it)
     deployed_at: int = 0  # unix time of the first deploy
     risk: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
@@ -373,15 +373,15 @@ class Plan:
 
         tell = say or (lambda msg: None)
         self.dep.complete = False
+        if not self.dep.block:  # a first deploy: its events start after this block
+            self.dep.block = chain.blocks.head.number
+            self.dep.deployed_at = int(time.time())
         for i, step in enumerate(self.steps, 1):
             tell(f"[{i}/{len(self.steps)}] {step.what}")
             step.run()
             if save is not None:
                 save(self.dep)
         self.dep.complete = True
-        if not self.dep.block:
-            self.dep.block = chain.blocks.head.number
-            self.dep.deployed_at = int(time.time())
         if save is not None:
             save(self.dep)
         return self.dep

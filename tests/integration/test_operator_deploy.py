@@ -124,7 +124,7 @@ def test_unattended_deploy_with_a_keystore_account(ape_home, monkeypatch, tmp_pa
     """Finding 1: the passphrase comes from the environment and nothing waits at a `Sign:` prompt."""
     with sepolia_standin(monkeypatch, base_fee=0) as node:
         fund(node, ZERO_ADDRESS)  # so that finding 2 (an estimate from the zero address) cannot interfere
-        proc, out, w3, address = unattended_deploy(ape_home, node, tmp_path)
+        proc, out, w3, address = unattended_deploy(ape_home, node, tmp_path, "--yes")
         assert "Sign:" not in proc.stdout + proc.stderr
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dep = json.loads(out.read_text())
@@ -136,7 +136,7 @@ def test_blueprint_declared_from_the_deployer_where_gas_has_a_price(ape_home, mo
     """Finding 2: the Market blueprint's gas is estimated from the deployer; from the zero address (no
     `sender=`) a node where gas costs something answers "Insufficient funds for gas * price + value"."""
     with sepolia_standin(monkeypatch, base_fee=BASE_FEE) as node:
-        proc, out, w3, _ = unattended_deploy(ape_home, node, tmp_path)
+        proc, out, w3, _ = unattended_deploy(ape_home, node, tmp_path, "--yes")
         assert "Insufficient funds" not in proc.stdout + proc.stderr
         assert proc.returncode == 0, proc.stdout + proc.stderr
         dep = json.loads(out.read_text())
