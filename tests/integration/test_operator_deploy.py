@@ -88,8 +88,9 @@ def fund(node, address, ether=100):
 
 
 def deploy_args(node, cfg, out, *extra):
-    return ["ape", "run", "deploy", "--network", f"ethereum:sepolia:{node.uri}", "--account", "deployer",
-            "--config", str(cfg), "--out", str(out), *extra]  # fmt: skip
+    """DEPLOY.md's command, with the stand-in's URL where the user's $SEPOLIA_RPC_URL goes."""
+    return ["ape", "run", "deploy", "--network", "ethereum:sepolia:node", "--rpc", node.uri, "--account",
+            "deployer", "--config", str(cfg), "--out", str(out), *extra]  # fmt: skip
 
 
 def live_tokens(node, project):
