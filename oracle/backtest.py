@@ -473,16 +473,38 @@ def command(csv_path, horizon_hours, json_out, plot_out, plot_start, plot_end, q
     """Replay a candle file through the exact model, posting policy and guardrails; compare with static ratios."""
     if not (0 < horizon_hours <= 24 * 30):
         raise BallastError(f"--horizon-hours must be in (0, 720], got {horizon_hours:g}")
+    json_path = writable(json_out) if json_out and json_out != "-" else None  # before the work, not after
+    plot_path = writable(plot_out) if plot_out else None
     result, series = backtest_file(csv_path, horizon_hours, show_progress=not quiet and os.isatty(2))
-    if plot_out:
-        plot(result, series, plot_out, _parse_day(plot_start), _parse_day(plot_end))
+    if plot_path is not None:
+        plot(result, series, str(plot_path), _parse_day(plot_start), _parse_day(plot_end))
     text = json.dumps(result, indent=2)
     if json_out == "-":
         click.echo(text)
-    elif json_out:
-        Path(json_out).write_text(text + "\n")
+    elif json_path is not None:
+        write_text(json_path, text + "\n")
     if not quiet:
         print_table(result)
+
+
+def writable(out: str | os.PathLike) -> Path:
+    """An output file's path with its folder created (`--json out/run1/eth.json` into a fresh clone);
+    one line when that is impossible (a file in the way, no permission)."""
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BallastError(f"cannot write {path}: {exc.strerror or exc} ({exc.filename or path.parent})") from None
+    if path.is_dir():
+        raise BallastError(f"cannot write {path}: it is a folder")
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise BallastError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # --- benchmark ------------------------------------------------------------------------------------
@@ -515,6 +537,7 @@ def data_dir() -> Path | None:
 @click.option("--horizon-hours", default=6.0, show_default=True, type=float)
 def bench_command(data, json_out, horizon_hours):
     """Time `ballast backtest` (load + replay + evaluation) on the 36k-row hourly files (target < 5 s each)."""
+    json_path = writable(json_out) if json_out else None
     folder = Path(data) if data else data_dir()
     if folder is None or not all((folder / f).is_file() for f in BENCH_FILES):
         raise BallastError(
@@ -542,7 +565,7 @@ def bench_command(data, json_out, horizon_hours):
         "runs": runs,
         "ok": all(r["ok"] for r in runs),
     }
-    if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n")
+    if json_path is not None:
+        write_text(json_path, json.dumps(doc, indent=2) + "\n")
     else:
         click.echo(json.dumps(doc, indent=2))

@@ -67,6 +67,7 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     report = json.loads(out.read_text())
     rows, s = report["rows"], report["summary"]
     assert len(rows) == 35 and s["hours"] == 35
+    assert ": 35 hours" in proc.stdout.splitlines()[0]  # the header counts what the summary counts
     assert s["posts"] == s["pokes"] == 36  # the first post, then one post and one market poke every hour
     assert png.stat().st_size > 10_000
     sc = scenario.generate(seed=7)
