@@ -644,7 +644,9 @@ def withdraw_collateral(amount: uint256, receiver: address):
     if shares != 0:
         r: market_math.Risk = self._new_risk(h)
         debt: uint256 = market_math.to_debt(shares, t, True)
-        assert market_math.healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
+        assert market_math.healthy_init(
+            collateral, debt, r.price, market_math.risk_rate(t, h), r.sigma, r.depth, r.spread, h
+        ), "market: unhealthy after action"
     self._positions[msg.sender] = (collateral << 128) | shares
     self._push(COLLATERAL, receiver, amount)
     log CollateralWithdrawn(account=msg.sender, receiver=receiver, amount=amount)
@@ -675,7 +677,9 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     t.total_debt += amount
     t.idle -= amount
     debt: uint256 = market_math.to_debt(shares, t, True)
-    assert market_math.healthy_init(word >> 128, debt, t, r, h), "market: unhealthy after action"
+    assert market_math.healthy_init(
+        word >> 128, debt, r.price, market_math.risk_rate(t, h), r.sigma, r.depth, r.spread, h
+    ), "market: unhealthy after action"
     self._positions[msg.sender] = (word & ~MASK128) | shares
     self._store_totals(t)
     self._push(LOAN, receiver, amount)
@@ -740,15 +744,17 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     collateral: uint256 = word >> 128
     shares: uint256 = word & MASK128
     debt: uint256 = market_math.to_debt(shares, t, True)
-    assert not market_math.healthy_maint(collateral, debt, rp, r, h), "market: position healthy"
+    assert not market_math.healthy_maint(collateral, debt, r.price, rp.maint_base, rp.maint_depth, h), (
+        "market: position healthy"
+    )
     wanted: uint256 = min(repay_amount, debt)
     # the most the remaining collateral can pay for, rounded up
-    affordable: uint256 = self._ceil_div(market_math.value(collateral, r.price) * WAD, WAD + h.bonus)
+    affordable: uint256 = self._ceil_div(market_math.value(collateral, r.price) * WAD, WAD + market_math.bonus(h))
     wanted = min(wanted, max(affordable, 1))
     repaid: uint256 = self._pull(LOAN, wanted)
     assert repaid != 0, "market: zero amount"
     # rounds down: the liquidator never gets more collateral than paid for
-    seized: uint256 = min(repaid * (WAD + h.bonus) // WAD * PRICE_SCALE // r.price, collateral)
+    seized: uint256 = min(repaid * (WAD + market_math.bonus(h)) // WAD * PRICE_SCALE // r.price, collateral)
     burnt: uint256 = shares
     if repaid < debt:
         burnt = market_math.debt_to_shares(repaid, t, False)
@@ -1081,9 +1087,11 @@ def _log_risk(p: market_params.RiskParams):
 @internal
 def _accrue() -> market_math.Totals:
     """
-    @dev Accrue interest and the utilisation average up to now; the caller stores the result.
+    @dev Accrue interest and the utilisation average up to now; the caller stores the result. Only the
+         rate parameters are needed: the second parameter word alone is read (one cold slot less for
+         lender calls and repay).
     """
-    return market_math.accrued(self._load_totals(), self._hot(), block.timestamp)
+    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b), block.timestamp)
 
 
 @internal
@@ -1100,22 +1108,16 @@ def _view_totals() -> market_math.Totals:
     """
     @dev Totals as an accrual now would leave them (for views).
     """
-    return market_math.accrued(self._load_totals(), self._hot(), block.timestamp)
+    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b), block.timestamp)
 
 
 @internal
 @view
 def _read_risk(h: market_math.Hot) -> market_math.Risk:
     """
-    @dev One read of the oracle; sigma is the effective (stressed when stale) one.
+    @dev One read of the oracle (its raw slot); sigma is the effective (stressed when stale) one.
     """
-    price: uint256 = 0
-    sigma: uint256 = 0
-    depth: uint256 = 0
-    observed_at: uint256 = 0
-    spread: uint256 = 0
-    price, sigma, depth, observed_at, spread = staticcall IRiskOracle(ORACLE).metrics(ASSET_ID)
-    return market_math.risk_of(price, sigma, depth, observed_at, spread, h, block.timestamp)
+    return market_math.risk_of_word(staticcall IRiskOracle(ORACLE).risk_word(ASSET_ID), h, block.timestamp)
 
 
 @internal
@@ -1127,8 +1129,8 @@ def _new_risk(h: market_math.Hot) -> market_math.Risk:
     """
     r: market_math.Risk = self._read_risk(h)
     assert not r.stale, "market: stale risk data"
-    assert r.spread <= h.max_spread, "market: price spread too wide"
-    if h.has_feed:
+    assert r.spread <= market_math.max_spread(h), "market: price spread too wide"
+    if market_math.has_feed(h):
         self._check_feed(r.price)
     return r
 

@@ -65,7 +65,7 @@ def is_liquidatable(market: address, account: address) -> bool:
     collateral: uint256 = 0
     debt: uint256 = 0
     collateral, debt = staticcall IMarket(market).position(account)
-    return not market_math.healthy_maint(collateral, debt, v.rp, v.r, v.h)
+    return not market_math.healthy_maint(collateral, debt, v.r.price, v.rp.maint_base, v.rp.maint_depth, v.h)
 
 
 @external
@@ -78,7 +78,7 @@ def h_init_of(market: address, account: address) -> uint256:
     collateral: uint256 = 0
     debt: uint256 = 0
     collateral, debt = staticcall IMarket(market).position(account)
-    return market_math.h_init(market_math.value(collateral, v.r.price), v.t, v.r, v.h)
+    return self._h_init(market_math.value(collateral, v.r.price), v)
 
 
 @external
@@ -91,7 +91,7 @@ def h_maint_of(market: address, account: address) -> uint256:
     collateral: uint256 = 0
     debt: uint256 = 0
     collateral, debt = staticcall IMarket(market).position(account)
-    return market_math.h_maint(market_math.value(collateral, v.r.price), v.rp, v.h)
+    return market_math.h_maint(market_math.value(collateral, v.r.price), v.rp.maint_base, v.rp.maint_depth, v.h)
 
 
 @external
@@ -104,8 +104,8 @@ def required_ratio(market: address, collateral_amount: uint256, initial: bool) -
     v: View = self._view(market)
     value: uint256 = market_math.value(collateral_amount, v.r.price)
     if initial:
-        return risk_model.collateral_ratio(market_math.h_init(value, v.t, v.r, v.h))
-    return risk_model.collateral_ratio(market_math.h_maint(value, v.rp, v.h))
+        return risk_model.collateral_ratio(self._h_init(value, v))
+    return risk_model.collateral_ratio(market_math.h_maint(value, v.rp.maint_base, v.rp.maint_depth, v.h))
 
 
 @external
@@ -118,13 +118,13 @@ def max_borrowable(market: address, account: address) -> uint256:
             spread too wide). A configured price feed is not consulted.
     """
     v: View = self._view(market)
-    if v.t.paused or v.r.stale or v.r.spread > v.h.max_spread:
+    if v.t.paused or v.r.stale or v.r.spread > market_math.max_spread(v.h):
         return 0
     collateral: uint256 = 0
     debt: uint256 = 0
     collateral, debt = staticcall IMarket(market).position(account)
     value: uint256 = market_math.value(collateral, v.r.price)
-    limit: uint256 = value * (WAD - market_math.h_init(value, v.t, v.r, v.h)) // WAD
+    limit: uint256 = value * (WAD - self._h_init(value, v)) // WAD
     if debt >= limit:
         return 0
     return min(limit - debt, v.t.idle)
@@ -146,7 +146,7 @@ def maint_target(market: address) -> uint256:
     @notice The maintenance base target now (WAD): where the ramp is heading.
     """
     v: View = self._view(market)
-    return min(v.rp.maint_base + v.rp.base_gap, v.h.h_max)
+    return min(v.rp.maint_base + v.rp.base_gap, market_math.h_max(v.h))
 
 
 @external
@@ -222,7 +222,7 @@ def positions(market: address, start: uint256, count: uint256) -> DynArray[Posit
             collateral=b.collateral,
             debt=debt,
             health_factor=self._health(b.collateral, debt, v),
-            liquidatable=not market_math.healthy_maint(b.collateral, debt, v.rp, v.r, v.h),
+            liquidatable=not market_math.healthy_maint(b.collateral, debt, v.r.price, v.rp.maint_base, v.rp.maint_depth, v.h),
         ))
     return out
 
@@ -238,16 +238,21 @@ def _view(market: address) -> View:
     t: market_math.Totals = market_math.accrued(
         market_math.unpack_totals(s.debt_word, s.state_word), h, block.timestamp
     )
-    price: uint256 = 0
-    sigma: uint256 = 0
-    depth: uint256 = 0
-    observed_at: uint256 = 0
-    spread: uint256 = 0
-    price, sigma, depth, observed_at, spread = staticcall IRiskOracle(staticcall IMarket(market).ORACLE()).metrics(
-        staticcall IMarket(market).ASSET_ID()
+    r: market_math.Risk = market_math.risk_of_word(
+        staticcall IRiskOracle(staticcall IMarket(market).ORACLE()).risk_word(staticcall IMarket(market).ASSET_ID()),
+        h,
+        block.timestamp,
     )
-    r: market_math.Risk = market_math.risk_of(price, sigma, depth, observed_at, spread, h, block.timestamp)
     return View(t=t, h=h, r=r, rp=market_math.poked(market_math.unpack_ramp(s.ramp_word), t, h, r, block.timestamp))
+
+
+@internal
+@pure
+def _h_init(val: uint256, v: View) -> uint256:
+    """
+    @dev H_init of a position of this value now.
+    """
+    return market_math.h_init(val, market_math.risk_rate(v.t, v.h), v.r.sigma, v.r.depth, v.r.spread, v.h)
 
 
 @internal
@@ -259,4 +264,4 @@ def _health(collateral: uint256, debt: uint256, v: View) -> uint256:
     if debt == 0:
         return max_value(uint256)
     value: uint256 = market_math.value(collateral, v.r.price)
-    return value * (WAD - market_math.h_maint(value, v.rp, v.h)) // debt
+    return value * (WAD - market_math.h_maint(value, v.rp.maint_base, v.rp.maint_depth, v.h)) // debt

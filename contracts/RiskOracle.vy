@@ -742,6 +742,19 @@ def metrics(asset_id: uint256) -> (uint256, uint256, uint256, uint256, uint256):
 
 @external
 @view
+def risk_word(asset_id: uint256) -> uint256:
+    """
+    @notice The raw asset slot (layout in the module docstring: price float,
+            depth, sigma units, spread units, observed_at, flags): markets
+            read it and decode it themselves (one word instead of five).
+    @param asset_id The asset.
+    @return The slot; 0 for an unknown id.
+    """
+    return self._slot_of(asset_id)
+
+
+@external
+@view
 def pending(asset_id: uint256) -> (uint256, uint256, uint256):
     """
     @notice An asset's pending loosening (zeros when none; a field not

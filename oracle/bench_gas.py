@@ -11,7 +11,8 @@ import click
 
 from oracle import model
 
-# DESIGN.md targets (whole transaction, steady state) and the ceilings the tests pin today.
+# DESIGN.md targets (whole transaction, steady state) and the ceilings the tests pin today. The posts
+# relayed with 3 signatures have issue 7's targets; 5 signatures are reported.
 TARGETS = {
     "supply_collateral": 55_000,
     "borrow": 80_000,
@@ -20,51 +21,75 @@ TARGETS = {
     "liquidate": 100_000,
     "deposit": 75_000,
     "withdraw": 75_000,
-    "post_1_asset": 30_000,
-    "post_10_assets": 80_000,
+    "post_quorum3_1_asset": 55_000,
+    "post_quorum3_10_assets": 120_000,
+    "post_quorum5_1_asset": None,
+    "post_quorum5_10_assets": None,
 }
-CEILING = 150_000
+CEILING = 200_000
 
 WAD = model.WAD
-PRICE = 2_000 * 10**6 * WAD // 10**18
+PRICE = model.price_from_human(2_000, 6, 18)
 DEPTH = 10_000_000 * 10**6
 SIGMA = WAD // 2
 
 
+def bench_signers(n: int) -> list:
+    """Deterministic signer keys for the benchmark (they never hold ether: anyone relays)."""
+    from eth_account import Account
+    from eth_utils import keccak
+
+    return [Account.from_key(keccak(text=f"ballast-bench-signer-{i}")) for i in range(n)]
+
+
+def relay_post(oracle, sender, chain, signers, updates, spread_ppm: int = 0):
+    """One batch of `updates` (asset_id, price, depth, sigma) signed by `signers`, their values `spread_ppm`
+    apart as honest keepers' would be (so the medians and the spread are computed), relayed by `sender`."""
+    from oracle import reports
+
+    last = max(oracle.metrics(u[0])[3] for u in updates)
+    at = max(chain.pending_timestamp, last + 1)
+    chain.pending_timestamp = at
+    reps = []
+    for k, key in enumerate(signers):
+        bump = spread_ppm * k
+        words = model.pack_report([(a, p + p * bump // 10**6, d + d * bump // 10**6, s + s * bump // 10**6)
+                                   for a, p, d, s in updates])  # fmt: skip
+        reps.append(reports.sign(key, chain.chain_id, oracle.address, at, at + 600, words))
+    batch = reports.build_batch(reps, list(oracle.signers()))
+    return oracle.post(*batch.args, sender=sender)
+
+
 def measure_gas(project, accounts, chain) -> dict[str, int]:
-    """Deploy tokens, oracle, factory and a market; run each operation once to warm it up (so slots
+    """Deploy tokens, oracles, factory, lens and a market; run each operation once to warm it up (so slots
     are non-zero as in steady state), then once more and record `gas_used` of that second run."""
     from dataclasses import astuple
 
-    admin, keeper, guardian, lender, borrower, liquidator = (accounts[i] for i in range(6))
+    admin, relayer, guardian, lender, borrower, liquidator = (accounts[i] for i in range(6))
     loan = admin.deploy(project.MockERC20, "USD Coin", "USDC", 6)
     tokens = [admin.deploy(project.MockERC20, f"Coll{i}", f"C{i}", 18) for i in range(10)]
     coll = tokens[0]
-    oracle = admin.deploy(project.RiskOracle, guardian)
-    oracle.set_keeper(keeper, True, sender=admin)
-    for t in tokens:
-        oracle.add_asset(t, sender=admin)
-    blueprint = admin.declare(project.Market).contract_address
-    factory = admin.deploy(project.MarketFactory, blueprint, oracle)
+    three, five = bench_signers(3), bench_signers(5)
+    oracle = admin.deploy(project.RiskOracle, guardian, [k.address for k in three], 2)
+    oracle5 = admin.deploy(project.RiskOracle, guardian, [k.address for k in five], 3)
+    for o in (oracle, oracle5):
+        for t in tokens:
+            o.add_asset(t, loan, sender=admin)
+    feed_check = admin.deploy(project.FeedCheck)
+    blueprint = admin.declare(project.Market, sender=admin).contract_address
+    factory = admin.deploy(project.MarketFactory, blueprint, oracle, feed_check)
+    lens = admin.deploy(project.MarketLens)
     tx = factory.create_market(
-        loan,
-        coll,
-        1,
-        astuple(model.RiskParams()),
-        astuple(model.RateParams()),
-        "Ballast USDC/C0",
-        "bUSDC-C0",
+        loan, coll, 1, astuple(model.RiskParams()), astuple(model.RateParams()), "Ballast USDC/C0", "bUSDC-C0",
         sender=admin,
     )
     market = project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
 
-    def post(n, sigma=SIGMA, price=PRICE):
-        at = max(chain.pending_timestamp, oracle.metrics(1)[3] + 1)
-        chain.pending_timestamp = at
-        words = [model.pack_update(i + 1, price, DEPTH, sigma) for i in range(n)]
-        return oracle.post(at, at + 600, words, sender=keeper)
+    def post(o, signers, n, price=PRICE, sigma=SIGMA):
+        return relay_post(o, relayer, chain, signers, [(i + 1, price, DEPTH, sigma) for i in range(n)], 1_000)
 
-    post(10)
+    post(oracle, three, 10)
+    post(oracle5, five, 10)
     for acct, token, amount in (
         (lender, loan, 10**15),
         (borrower, coll, 10**24),
@@ -91,13 +116,15 @@ def measure_gas(project, accounts, chain) -> dict[str, int]:
     run("borrow", lambda: market.borrow(1_000 * 10**6, borrower, sender=borrower))
     run("repay", lambda: market.repay(100 * 10**6, borrower, sender=borrower))
     run("withdraw_collateral", lambda: market.withdraw_collateral(10**18, borrower, sender=borrower))
-    chain.pending_timestamp += 60
-    gas["post_1_asset"] = post(1).gas_used
-    chain.pending_timestamp += 60
-    gas["post_10_assets"] = post(10).gas_used
-    # make the position liquidatable: borrow near the limit, then the price drops
-    market.borrow(market.max_borrowable(borrower) * 99 // 100, borrower, sender=borrower)
-    post(1, price=PRICE * 80 // 100)
+    for o, signers, k in ((oracle5, five, 5), (oracle, three, 3)):  # the market's oracle last: fresh data
+        for n in (1, 10):
+            chain.pending_timestamp += 3_600
+            gas[f"post_quorum{k}_{n}_asset{'s' if n > 1 else ''}"] = post(o, signers, n).gas_used
+    # make the position liquidatable: borrow near the limit, then the price drops by 20% (the oracle lets
+    # a price move 50% of itself per hour of observation time: the drop is observed 36 minutes later)
+    market.borrow(lens.max_borrowable(market, borrower) * 99 // 100, borrower, sender=borrower)
+    chain.pending_timestamp += 2_160
+    post(oracle, three, 1, price=PRICE * 80 // 100)
     run("liquidate", lambda: market.liquidate(borrower, 100 * 10**6, sender=liquidator))
     return gas
 
@@ -111,7 +138,8 @@ def table(gas: dict[str, int]):
     for name, used in gas.items():
         target = TARGETS.get(name)
         t.add_row(
-            name, f"{used:,}", f"{target:,}" if target else "-", "yes" if target and used <= target else "no"
+            name, f"{used:,}", f"{target:,}" if target else "-",
+            ("yes" if used <= target else "no") if target else "-",
         )
     return t
 

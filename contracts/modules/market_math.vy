@@ -21,6 +21,7 @@
 """
 
 from . import risk_model
+from . import report_math
 
 # @dev Fixed-point one.
 WAD: constant(uint256) = 10**18
@@ -62,22 +63,11 @@ struct Ramp:
 
 
 struct Hot:
-    vol_init: uint256      # z_init * sqrt(h / YEAR), WAD (rounded up to 1e9)
-    vol_maint: uint256     # z_maint * sqrt(h / YEAR), WAD (rounded up to 1e9)
-    h_min: uint256         # WAD
-    h_max: uint256         # WAD
-    bonus: uint256         # WAD
-    ramp_per_hour: uint256 # WAD per hour
-    slip_coef: uint256     # 0.02 * k, WAD
-    max_spread: uint256    # WAD
-    stale_sigma: uint256   # WAD
-    horizon: uint256       # seconds
-    stale_after: uint256   # seconds
-    base: uint256          # rates, WAD per year
-    slope1: uint256
-    slope2: uint256
-    kink: uint256          # WAD utilisation
-    has_feed: bool         # a price feed cross-checks new risk
+    a: uint256             # vol_init:32 | vol_maint:32 | h_min:32 | h_max:32 | bonus:32 | ramp_per_hour:32 |
+                           # slip_coef:32 | max_spread:32 (1e9 units)
+    b: uint256             # stale_sigma:32 (1e10 units) | horizon:20 | stale_after:20 | base:32 | slope1:32 |
+                           # slope2:40 | kink:32 (1e9 units) | has_feed:8
+                           # (kept packed: two words travel cheaply between functions; accessors below)
 
 
 struct Risk:
@@ -156,26 +146,117 @@ def pack_ramp(rp: Ramp) -> uint256:
 @pure
 def unpack_hot(a: uint256, b: uint256) -> Hot:
     """
-    @dev The two parameter words as Hot (WAD values).
+    @dev The two parameter words (read the fields with the accessors below).
     """
-    return Hot(
-        vol_init=(a >> 224) * PPB,
-        vol_maint=((a >> 192) & MASK32) * PPB,
-        h_min=((a >> 160) & MASK32) * PPB,
-        h_max=((a >> 128) & MASK32) * PPB,
-        bonus=((a >> 96) & MASK32) * PPB,
-        ramp_per_hour=((a >> 64) & MASK32) * PPB,
-        slip_coef=((a >> 32) & MASK32) * PPB,
-        max_spread=(a & MASK32) * PPB,
-        stale_sigma=(b >> 224) * SIGMA_UNIT,
-        horizon=(b >> 204) & MASK20,
-        stale_after=(b >> 184) & MASK20,
-        base=((b >> 152) & MASK32) * PPB,
-        slope1=((b >> 120) & MASK32) * PPB,
-        slope2=((b >> 80) & MASK40) * PPB,
-        kink=((b >> 48) & MASK32) * PPB,
-        has_feed=(b >> 40) & MASK8 != 0,
-    )
+    return Hot(a=a, b=b)
+
+
+@internal
+@pure
+def vol_init(h: Hot) -> uint256:
+    """
+    @dev z_init * sqrt(h / YEAR), WAD (rounded up to 1e9).
+    """
+    return (h.a >> 224) * PPB
+
+
+@internal
+@pure
+def vol_maint(h: Hot) -> uint256:
+    """
+    @dev z_maint * sqrt(h / YEAR), WAD.
+    """
+    return ((h.a >> 192) & MASK32) * PPB
+
+
+@internal
+@pure
+def h_min(h: Hot) -> uint256:
+    """
+    @dev haircut floor, WAD.
+    """
+    return ((h.a >> 160) & MASK32) * PPB
+
+
+@internal
+@pure
+def h_max(h: Hot) -> uint256:
+    """
+    @dev haircut cap, WAD.
+    """
+    return ((h.a >> 128) & MASK32) * PPB
+
+
+@internal
+@pure
+def bonus(h: Hot) -> uint256:
+    """
+    @dev liquidation bonus, WAD.
+    """
+    return ((h.a >> 96) & MASK32) * PPB
+
+
+@internal
+@pure
+def ramp_per_hour(h: Hot) -> uint256:
+    """
+    @dev tightening of the maintenance base per hour, WAD.
+    """
+    return ((h.a >> 64) & MASK32) * PPB
+
+
+@internal
+@pure
+def slip_coef(h: Hot) -> uint256:
+    """
+    @dev 0.02 * k, WAD.
+    """
+    return ((h.a >> 32) & MASK32) * PPB
+
+
+@internal
+@pure
+def max_spread(h: Hot) -> uint256:
+    """
+    @dev largest spread of the oracle signers' prices for new risk, WAD.
+    """
+    return (h.a & MASK32) * PPB
+
+
+@internal
+@pure
+def stale_sigma(h: Hot) -> uint256:
+    """
+    @dev stressed sigma floor once stale, WAD.
+    """
+    return (h.b >> 224) * SIGMA_UNIT
+
+
+@internal
+@pure
+def horizon(h: Hot) -> uint256:
+    """
+    @dev liquidation horizon, seconds.
+    """
+    return (h.b >> 204) & MASK20
+
+
+@internal
+@pure
+def stale_after(h: Hot) -> uint256:
+    """
+    @dev staleness limit, seconds.
+    """
+    return (h.b >> 184) & MASK20
+
+
+@internal
+@pure
+def has_feed(h: Hot) -> bool:
+    """
+    @dev Whether a price feed cross-checks new risk.
+    """
+    return (h.b >> 40) & MASK8 != 0
 
 
 # ------------------------------------------------------------------ interest
@@ -198,7 +279,11 @@ def rate_at(u: uint256, h: Hot) -> uint256:
     """
     @dev The kinked annual borrow rate at utilisation u (WAD).
     """
-    return risk_model.borrow_rate(u, h.base, h.slope1, h.slope2, h.kink)
+    b: uint256 = h.b
+    return risk_model.borrow_rate(
+        u, ((b >> 152) & MASK32) * PPB, ((b >> 120) & MASK32) * PPB, ((b >> 80) & MASK40) * PPB,
+        ((b >> 48) & MASK32) * PPB,
+    )
 
 
 @internal
@@ -234,6 +319,32 @@ def accrued(t: Totals, h: Hot, now: uint256) -> Totals:
 
 @internal
 @pure
+def risk_of_word(w: uint256, h: Hot, now: uint256) -> Risk:
+    """
+    @dev The oracle's raw asset slot (`RiskOracle.risk_word`: price:48 | depth:88 | sigma:32 |
+         spread:32 | observed_at:32 | flags:8) as the market uses it (stressed sigma when stale); an
+         unposted slot has price 0.
+    """
+    bits: uint256 = w >> 192
+    price: uint256 = 0
+    if bits != 0:
+        price = report_math.price_of(bits)
+    observed_at: uint256 = (w >> 8) & MASK32
+    stale_after: uint256 = self.stale_after(h)
+    return Risk(
+        price=price,
+        sigma=risk_model.effective_sigma(
+            ((w >> 72) & MASK32) * SIGMA_UNIT, observed_at, now, stale_after, self.stale_sigma(h)
+        ),
+        depth=(w >> 104) & MASK88,
+        observed_at=observed_at,
+        spread=((w >> 40) & MASK32) * report_math.SPREAD_UNIT,
+        stale=now > observed_at + stale_after,
+    )
+
+
+@internal
+@pure
 def risk_of(
     price: uint256, sigma: uint256, depth: uint256, observed_at: uint256, spread: uint256, h: Hot, now: uint256
 ) -> Risk:
@@ -245,11 +356,11 @@ def risk_of(
         age = now - observed_at
     return Risk(
         price=price,
-        sigma=risk_model.effective_sigma(sigma, observed_at, now, h.stale_after, h.stale_sigma),
+        sigma=risk_model.effective_sigma(sigma, observed_at, now, self.stale_after(h), self.stale_sigma(h)),
         depth=depth,
         observed_at=observed_at,
         spread=spread,
-        stale=age > h.stale_after,
+        stale=age > self.stale_after(h),
     )
 
 
@@ -260,7 +371,7 @@ def poked(rp: Ramp, t: Totals, h: Hot, r: Risk, now: uint256) -> Ramp:
     @dev The ramp after a poke at `now` (risk_model.ramp_poke) towards the
          maintenance base target of the effective sigma and the risk rate.
     """
-    target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self.risk_rate(t, h), h.horizon, h.bonus)
+    target: uint256 = risk_model.base_haircut(r.sigma, self.vol_maint(h), self.risk_rate(t, h), self.horizon(h), self.bonus(h))
     elapsed: uint256 = 0
     if now > rp.ramp_at:
         elapsed = now - rp.ramp_at
@@ -269,7 +380,7 @@ def poked(rp: Ramp, t: Totals, h: Hot, r: Risk, now: uint256) -> Ramp:
     depth: uint256 = 0
     depth_gap: uint256 = 0
     base, gap, depth, depth_gap = risk_model.ramp_poke(
-        rp.maint_base, rp.base_gap, rp.maint_depth, rp.depth_gap, elapsed, target, r.depth, h.ramp_per_hour, h.h_max
+        rp.maint_base, rp.base_gap, rp.maint_depth, rp.depth_gap, elapsed, target, r.depth, self.ramp_per_hour(h), self.h_max(h)
     )
     return Ramp(maint_base=base, ramp_at=now, maint_depth=depth, base_gap=gap, depth_gap=depth_gap)
 
@@ -284,58 +395,65 @@ def value(collateral: uint256, price: uint256) -> uint256:
          borrower); saturates at MAX_VALUE (no debt can reach it), so that a
          huge position never makes a view or a liquidation revert.
     """
-    if price != 0 and collateral > max_value(uint256) // price:
-        return MAX_VALUE
+    if price >= 2**128 and collateral > max_value(uint256) // price:
+        return MAX_VALUE  # (below 2**128 the product of two 128-bit numbers cannot overflow)
     return min(collateral * price // PRICE_SCALE, MAX_VALUE)
 
 
 @internal
 @pure
-def h_init(v: uint256, t: Totals, r: Risk, h: Hot) -> uint256:
+def h_init(v: uint256, rate: uint256, sigma: uint256, depth: uint256, spread: uint256, h: Hot) -> uint256:
     """
-    @dev H_init of a position of value v: immediate sigma, the risk rate, the
-         posted depth, plus the spread of the oracle signers' prices.
+    @dev H_init of a position of value v: the effective sigma, the risk rate (`risk_rate`), the posted
+         depth, plus the spread of the oracle signers' prices (scalars: no struct copies on the hot path).
     """
-    base: uint256 = risk_model.base_haircut(r.sigma, h.vol_init, self.risk_rate(t, h), h.horizon, h.bonus)
+    base: uint256 = risk_model.base_haircut(sigma, self.vol_init(h), rate, self.horizon(h), self.bonus(h))
+    h_max: uint256 = self.h_max(h)
     return risk_model.clamp(
-        base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max) + r.spread, h.h_min, h.h_max
+        base + risk_model.liquidity_term(v, depth, self.slip_coef(h), h_max) + spread, self.h_min(h), h_max
     )
 
 
 @internal
 @pure
-def h_maint(v: uint256, rp: Ramp, h: Hot) -> uint256:
+def h_maint(v: uint256, maint_base: uint256, maint_depth: uint256, h: Hot) -> uint256:
     """
-    @dev Effective H_maint of a position of value v: the ramped base plus its
-         liquidity term at the ramped depth.
+    @dev Effective H_maint of a position of value v: the ramped base plus its liquidity term at the
+         ramped depth.
     """
+    h_max: uint256 = self.h_max(h)
     return risk_model.clamp(
-        rp.maint_base + risk_model.liquidity_term(v, rp.maint_depth, h.slip_coef, h.h_max), h.h_min, h.h_max
+        maint_base + risk_model.liquidity_term(v, maint_depth, self.slip_coef(h), h_max), self.h_min(h), h_max
     )
 
 
 @internal
 @pure
-def healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk, h: Hot) -> bool:
+def healthy_init(
+    collateral: uint256, debt: uint256, price: uint256, rate: uint256, sigma: uint256, depth: uint256,
+    spread: uint256, h: Hot,
+) -> bool:
     """
     @dev debt <= value * (1 - H_init).
     """
     if debt == 0:
         return True
-    v: uint256 = self.value(collateral, r.price)
-    return debt * WAD <= v * (WAD - self.h_init(v, t, r, h))
+    v: uint256 = self.value(collateral, price)
+    return debt * WAD <= v * (WAD - self.h_init(v, rate, sigma, depth, spread, h))
 
 
 @internal
 @pure
-def healthy_maint(collateral: uint256, debt: uint256, rp: Ramp, r: Risk, h: Hot) -> bool:
+def healthy_maint(
+    collateral: uint256, debt: uint256, price: uint256, maint_base: uint256, maint_depth: uint256, h: Hot
+) -> bool:
     """
     @dev debt <= value * (1 - H_maint) with the ramped base and depth.
     """
     if debt == 0:
         return True
-    v: uint256 = self.value(collateral, r.price)
-    return debt * WAD <= v * (WAD - self.h_maint(v, rp, h))
+    v: uint256 = self.value(collateral, price)
+    return debt * WAD <= v * (WAD - self.h_maint(v, maint_base, maint_depth, h))
 
 
 # ------------------------------------------------------------------ debt shares
