@@ -10,8 +10,10 @@ The engine is one function, `liquidate`, configured by `EngineParams`:
 (a) today's engine (`target="full"`, fixed bonus): a liquidator repays up to the whole debt and up to
     what the collateral pays for, seizes repaid * (1 + bonus) / price, and bad debt is recorded only
     when the collateral reaches 0 (Market.vy as of this writing).
-(b) health-targeted (`target="init"` or `"maint_margin"`): one call repays at most what brings the
-    position back to a target haircut H_t (the position's H_init, or H_maint + a margin):
+(b) health-targeted (`target="init"`, `"maint_margin"` or `"init_margin"`): one call repays at most what
+    brings the position back to a target haircut H_t (`target_haircut`: the position's H_init, H_maint + a
+    margin, or the larger of the two; in calm markets H_init and H_maint both sit on the floor h_min, so
+    H_init alone restores a position to its very line):
         after:  D - r <= (V - r (1 + b)) (1 - H_t)   <=>   r >= (D - V (1 - H_t)) / (1 - (1 + b)(1 - H_t)).
     A position too small (debt <= min_debt) or too deep to save (V <= (1 + b) D: any liquidation lowers
     its health) may be closed whole.
@@ -45,7 +47,7 @@ import numpy as np
 from oracle import model
 
 WAD = model.WAD
-TARGETS = ("full", "close_factor", "init", "maint_margin")
+TARGETS = ("full", "close_factor", "init", "maint_margin", "init_margin")
 
 
 class EngineError(ValueError):
@@ -56,8 +58,8 @@ class EngineError(ValueError):
 class EngineParams:
     """One liquidation engine. Defaults: today's Ballast engine (fixed 5% bonus, repay up to the debt)."""
 
-    target: str = "full"  # "full" | "close_factor" | "init" | "maint_margin"
-    target_margin: int = 2 * WAD // 100  # "maint_margin": H_t = H_maint + target_margin
+    target: str = "full"  # "full" | "close_factor" | "init" | "maint_margin" | "init_margin"
+    target_margin: int = 2 * WAD // 100  # "maint_margin": H_t = H_maint + margin; "init_margin": max(H_init, that)
     close_factor: int = WAD  # "close_factor": one call repays at most this share of the debt
     full_close_hf: int = 0  # "close_factor": below this health factor the whole debt may be repaid
     bonus_min: int = 5 * WAD // 100  # bonus just below the line (HF -> 1)
@@ -111,6 +113,17 @@ def bonus(p: EngineParams, hf: int) -> int:
     if hf >= WAD or p.bonus_min == p.bonus_max:
         return p.bonus_min
     return min(p.bonus_max, p.bonus_min + p.bonus_slope * (WAD - hf) // WAD)
+
+
+def target_haircut(p: EngineParams, h_maint: int, h_init: int) -> int:
+    """H_t of a health-targeted engine for a position with these haircuts (capped below WAD)."""
+    if p.target == "init":
+        return h_init
+    if p.target == "maint_margin":
+        return min(h_maint + p.target_margin, WAD - 1)
+    if p.target == "init_margin":
+        return max(h_init, min(h_maint + p.target_margin, WAD - 1))
+    return h_maint
 
 
 def repay_to_target(debt: int, value: int, h_target: int, b: int) -> int:

@@ -580,8 +580,10 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
                 gas, room, mk.max_rounds, auction, auction_inv,
             )
             if auction and auction_inv[0] > 0:
-                room2 = (cap_frac * depth_post_f if cap_frac > 0 else math.inf) - val
-                bad += _auction_sell(pool, auction_inv, room2, tot)
+                room2 = cap_frac * depth_post_f if cap_frac > 0 else math.inf
+                bad_a, sold_value = _auction_sell(pool, auction_inv, room2, tot)
+                bad += bad_a
+                val += sold_value
             p_after = pool.y / pool.x
             liquidated[i] = val
             positions[i] = npos
@@ -843,9 +845,12 @@ def _cascade(
         if len(cand) == 0:
             break
         vc, hmc, cc, dc = v[cand], hm[cand], coll[cand], debt[cand]
-        if spec.engine.target == "init":
+        tg = spec.engine.target
+        if tg in ("init", "init_margin"):  # engine.target_haircut, over floats
             ht = np.clip(init_f + vc * slip / depth_post, h_min, h_max) if dyn else np.full(len(cand), spec.h_init)
-        elif spec.engine.target == "maint_margin":
+            if tg == "init_margin":
+                ht = np.maximum(ht, np.minimum(hmc + fp.target_margin, h_max))
+        elif tg == "maint_margin":
             ht = np.minimum(hmc + fp.target_margin, h_max)
         else:
             ht = hmc
@@ -853,8 +858,7 @@ def _cascade(
         repaid, seized, bad, b = engine.liquidate_vec(fp, cc, dc, price, hmc, ht, inf)
         if auction:
             # the market takes the collateral into its sale and the debt off the books at once
-            _to_auction(st, cand, repaid, seized, bad, inv)
-            value_total += float((seized * price).sum())
+            _to_auction(st, cand, repaid, seized, bad, inv)  # its value counts when the sale sells it
             touched[cand] = True
             bad_total += float(bad.sum())
             break
@@ -960,16 +964,16 @@ def _to_auction(st, cand, repaid, seized, bad, inv) -> None:
     tot["liquidations"] += len(cand)
 
 
-def _auction_sell(pool: _Pool, inv, room: float, tot) -> float:
+def _auction_sell(pool: _Pool, inv, room: float, tot) -> tuple[float, float]:
     """Sell the market's collateral into the pool, at most `room` of value this hour and only while the
     marginal price stays above 1 / 1.05 of the hour's price (the auction's price decays until buyers,
     who arbitrage it against the market, take it). Proceeds pay what the sale owes; once the collateral
-    is gone, what is still owed is bad debt. Returns the bad debt realised."""
+    is gone, what is still owed is bad debt. Returns (bad debt realised, value sold at the hour's price)."""
     price = pool.y / pool.x
     s_be = max(math.sqrt(pool.x * pool.y * 1.05 / price) - pool.x, 0.0)
     amount = min(inv[0], s_be, room / price if room < math.inf else inv[0])
     if amount <= 0:
-        return 0.0
+        return 0.0, 0.0
     got = pool.sell(amount)
     tot["liquidator_proceeds"] += got
     inv[0] -= amount
@@ -981,7 +985,7 @@ def _auction_sell(pool: _Pool, inv, room: float, tot) -> float:
         bad = inv[1]
         inv[1] = 0.0
         tot["bad_debt_written_off"] += bad
-    return bad
+    return bad, amount * price
 
 
 # --- comparison ----------------------------------------------------------------------------------
@@ -1171,9 +1175,28 @@ def _engine_doc(cfg: StressConfig) -> dict:
 # --- named engine candidates (docs/STRESS.md) ------------------------------------------------------------
 
 TODAY = engine.EngineParams()
+PCT = WAD // 100
+_TARGET = TODAY.replace(target="init_margin", target_margin=5 * PCT)
+_CURVE = _TARGET.replace(bonus_min=2 * PCT, bonus_max=5 * PCT, bonus_slope=WAD)
+_FULL = _CURVE.replace(early_write_off=True)
+DUST = 0.1  # dust floor: 10% of the typical position (gas is 0.1%: a 2% bonus on the floor pays 2x gas)
+# name: (engine, anti-procyclicality, dust floor as a fraction of the typical position), in the order tried
 CANDIDATES: dict[str, tuple[engine.EngineParams, str, float]] = {
-    # name: (engine, anti-procyclicality, dust floor as a fraction of the typical position)
     "today": (TODAY, "none", 0.0),
+    "today_cap100": (TODAY.replace(hourly_cap=WAD), "none", 0.0),
+    "target_maint2": (TODAY.replace(target="maint_margin", target_margin=2 * PCT), "none", 0.0),
+    "target_init": (TODAY.replace(target="init"), "none", 0.0),
+    "target_init_margin5": (_TARGET, "none", 0.0),
+    "curve_2_5": (_CURVE, "none", 0.0),
+    "curve_2_10": (_TARGET.replace(bonus_min=2 * PCT, bonus_max=10 * PCT, bonus_slope=2 * WAD), "none", 0.0),
+    "curve_dust": (_CURVE, "none", DUST),
+    "curve_dust_writeoff": (_FULL, "none", DUST),
+    "cap50": (_FULL.replace(hourly_cap=WAD // 2), "none", DUST),
+    "cap100": (_FULL.replace(hourly_cap=WAD), "none", DUST),
+    "auction100": (_FULL.replace(hourly_cap=WAD, auction=True), "none", DUST),
+    "apc_buffer": (_FULL, "buffer", DUST),
+    "apc_stress": (_FULL, "stress", DUST),
+    "apc_floor": (_FULL, "floor", DUST),
 }
 DEFAULT_CANDIDATE = "today"
 
