@@ -170,11 +170,12 @@ def liquidate(
        whole debt when too small or too deep;
     4. repaid = min(offered, cap, affordable) with affordable = ceil(collateral * price / (1 + b)), the
        most the collateral pays for (as Market.vy);
-    5. dust: if 0 < debt - repaid < min_debt, the call must take min(debt, affordable) instead;
-    6. seized = min(repaid * (1 + b) // price, collateral) (down);
-    7. write-off: debt left with no collateral is bad debt; with `early_write_off`, also the part of the
+    5. seized = min(repaid * (1 + b) // price, collateral) (down);
+    6. write-off: debt left with no collateral is bad debt; with `early_write_off`, also the part of the
        debt left that the collateral left cannot pay at the bonus: D' - V' * WAD // (WAD + b) (the
-       cover rounds down, so what stays can always be closed in full).
+       cover rounds down, so what stays can always be closed in full);
+    7. dust: if the debt left after 5-6 is below min_debt but not 0, the call must take
+       min(debt, affordable) instead, which always leaves 0 (the liquidator must offer it).
     """
     if debt == 0 or offered == 0:
         raise EngineError("market: zero amount")
@@ -185,12 +186,18 @@ def liquidate(
     b = bonus(p, hf)
     affordable = max(model.ceil_div(collateral * price, WAD + b), 1)
     cap = max_repay(p, debt, value, hf, h_target, b)
-    repaid = min(offered, cap, affordable, debt)
-    if p.min_debt and 0 < debt - repaid < p.min_debt:
+    out = _settle(p, collateral, debt, price, b, min(offered, cap, affordable, debt))
+    if p.min_debt and 0 < out.debt < p.min_debt:
+        # dust (after any write-off): the call must close the position; min(debt, affordable) always does
         whole = min(debt, affordable)
         if offered < whole:
             raise EngineError("market: would leave dust")
-        repaid = whole
+        out = _settle(p, collateral, debt, price, b, whole)
+    return out
+
+
+def _settle(p: EngineParams, collateral: int, debt: int, price: int, b: int, repaid: int) -> Outcome:
+    """Steps 6-7 of `liquidate` for a given repaid amount."""
     seized = min(repaid * (WAD + b) // price, collateral)
     debt_left, coll_left = debt - repaid, collateral - seized
     bad = 0
@@ -304,10 +311,16 @@ def liquidate_vec(fp: FloatParams, coll, debt, price: float, h_maint, h_target, 
     affordable = value / (1.0 + b)
     repaid = np.minimum(np.minimum(offered, cap_vec(fp, debt, value, hf, h_target, b)), affordable)
     repaid = np.minimum(repaid, debt)
+    seized, bad, left = _settle_vec(fp, coll, debt, price, b, repaid)
     if fp.min_debt > 0:
-        left = debt - repaid
         dust = (left > 0) & (left < fp.min_debt)
-        repaid = np.where(dust, np.minimum(debt, affordable), repaid)
+        if dust.any():  # the engine takes it all (integer engine: the liquidator must offer it)
+            repaid = np.where(dust, np.minimum(debt, affordable), repaid)
+            seized, bad, left = _settle_vec(fp, coll, debt, price, b, repaid)
+    return repaid, seized, bad, b
+
+
+def _settle_vec(fp: FloatParams, coll, debt, price: float, b, repaid):
     seized = np.minimum(repaid * (1.0 + b) / price, coll)
     debt_left = debt - repaid
     coll_left = coll - seized
@@ -315,4 +328,4 @@ def liquidate_vec(fp: FloatParams, coll, debt, price: float, h_maint, h_target, 
         bad = np.maximum(debt_left - coll_left * price / (1.0 + b), 0.0)
     else:
         bad = np.where(coll_left <= coll * 1e-12, debt_left, 0.0)
-    return repaid, seized, bad, b
+    return seized, bad, debt_left - bad

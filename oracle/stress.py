@@ -297,6 +297,13 @@ def population(hist: History, pp: PopulationParams, seed: int) -> Population:
     n = len(hist.hours)
     open_bar = np.searchsorted(hist.hours, t_open)
     close_bar = np.maximum(np.searchsorted(hist.hours, t_close), open_bar + 1)
+    # a borrower's next position opens after the bar where the previous one ends (positions are
+    # grouped by borrower here, in time order)
+    same = np.concatenate(([False], slot[1:] == slot[:-1]))
+    for k in np.flatnonzero(same):
+        if open_bar[k] <= close_bar[k - 1]:
+            open_bar[k] = close_bar[k - 1] + 1
+            close_bar[k] = max(close_bar[k], open_bar[k] + 1)
     close_bar = np.minimum(close_bar, n)
     keep = open_bar < n - 1
     order = np.argsort(open_bar[keep], kind="stable")
@@ -475,6 +482,7 @@ class Run:
     h_maint_ref: np.ndarray  # maintenance haircut of a position of no size (the ratio itself)
     close: np.ndarray  # simulated close
     totals: dict
+    keeper: dict = field(default_factory=dict)  # per bar, the exact integers: sigma, depth, base, init base
 
 
 def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig, progress=None) -> Run:
@@ -530,6 +538,7 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
     held = np.full(n, np.nan)
     href = np.zeros(n)
     close_sim = np.zeros(n)
+    k_sigma, k_depth, k_base, k_init, k_mdepth = [], [], [], [], []
     tot = st.tot
     auction_inv = [0.0, 0.0]  # [collateral, debt owed] of the market's sale (engine.auction)
 
@@ -619,6 +628,11 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
             buffer_min,
             dyn,
         )
+        k_sigma.append(km.posted.sigma)
+        k_depth.append(km.posted.depth)
+        k_base.append(km.base)
+        k_init.append(km.init_base)
+        k_mdepth.append(km.ramp.depth)
         base_f = km.base / WAD
         init_f = km.init_base / WAD
         depth_ramp_f = max(km.ramp.depth, 1) / LOAN_UNIT
@@ -642,6 +656,7 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
     return Run(
         spec.name, liquidated, positions, disp, hour_impact, total_debt, bad_series, cr, cr_init, held,
         href, close_sim, tot,
+        {"sigma": k_sigma, "depth": k_depth, "maint_base": k_base, "init_base": k_init, "maint_depth": k_mdepth},
     )
 
 
@@ -653,7 +668,9 @@ def _hcap(dyn, base, slip, c_max, price, depth, h_min, h_max, fixed) -> float:
 
 
 class _Book:
-    """The positions (one slot per borrower) and the bounds that let most hours skip them."""
+    """The positions and the bounds that let most hours skip them. Storage index b < nb is borrower b's
+    own position; a position abandoned at its scheduled end (unhealthy) moves to an overflow index >= nb,
+    where it waits for the liquidators, so that its borrower can open the next one as scheduled."""
 
     TOTALS = (
         "borrowed", "repaid_by_borrowers", "repaid_by_liquidators", "bad_debt_written_off",
@@ -663,7 +680,9 @@ class _Book:
     )
 
     def __init__(self, nb: int, manager: np.ndarray):
-        self.manager = manager
+        self.nb = nb
+        self.free: list[int] = []  # overflow indices not in use
+        self.manager = np.asarray(manager, dtype=bool).copy()
         self.is_open = np.zeros(nb, dtype=bool)
         self.coll = np.zeros(nb)
         self.debt = np.zeros(nb)
@@ -714,6 +733,39 @@ class _Book:
         h = _hcap(dyn, base, slip, self.c_hi, price, depth, h_min, h_max, fixed)
         return below * self.r_top > price * (1.0 - h)
 
+    ARRAYS = ("manager", "is_open", "coll", "debt", "walked", "hf_open", "stuck_price", "stuck_until")
+
+    def _overflow(self) -> int:
+        if not self.free:
+            old = len(self.coll)
+            grow = max(64, old // 4)
+            for name in self.ARRAYS:
+                a = getattr(self, name)
+                setattr(self, name, np.concatenate((a, np.zeros(grow, dtype=a.dtype))))
+            self.free = list(range(old + grow - 1, old - 1, -1))
+        return self.free.pop()
+
+    def abandon(self, b: int) -> None:
+        """Borrower b walks away from an unhealthy position: it stays open for the liquidators."""
+        j = self._overflow()
+        for name in ("coll", "debt", "hf_open", "stuck_price", "stuck_until"):
+            a = getattr(self, name)
+            a[j] = a[b]
+            a[b] = 0
+        self.is_open[j], self.walked[j], self.manager[j] = True, True, False
+        self.is_open[b] = False
+        self.current[b] = -1
+        self.tot["abandoned"] += 1
+
+    def release(self, idx) -> None:
+        """Storage indices whose position was closed."""
+        for j in idx:
+            if j < self.nb:
+                self.current[j] = -1
+            else:
+                self.free.append(j)
+                self.walked[j] = False
+
     def close_scheduled(self, b, k, price, dyn, base, slip, depth, h_min, h_max, fixed) -> None:
         """Position k of borrower b reaches its scheduled end: repay if healthy, else abandon it."""
         if self.current[b] != k:
@@ -728,9 +780,8 @@ class _Book:
             self.current[b] = -1
             self.stuck_price[b] = 0.0
             self.n_open -= 1
-        elif not self.walked[b]:
-            self.walked[b] = True
-            self.tot["abandoned"] += 1
+        else:
+            self.abandon(b)
 
     def topups(self, price, below, dyn, base, slip, depth, h_min, h_max, fixed) -> None:
         """Careful borrowers below `below` add collateral up to max(opening HF, TOPUP_TO)."""
@@ -774,7 +825,6 @@ def _open(st: _Book, pop: Population, a: int, b: int, price, typical, dyn, init_
             continue
         coll = value / price
         st.is_open[s] = True
-        st.walked[s] = False
         st.coll[s] = coll
         st.debt[s] = dbt
         st.hf_open[s] = value * (1.0 - hm) / dbt
@@ -942,8 +992,7 @@ def _close_emptied(st, who, moved) -> None:
         st.tot["collateral_withdrawn"] += float(st.coll[closed].sum())
         st.coll[closed] = 0.0
         st.is_open[closed] = False
-        for b in closed.tolist():
-            st.current[b] = -1
+        st.release(closed.tolist())
         st.n_open -= len(closed)
 
 
@@ -1179,7 +1228,8 @@ PCT = WAD // 100
 _TARGET = TODAY.replace(target="init_margin", target_margin=5 * PCT)
 _CURVE = _TARGET.replace(bonus_min=2 * PCT, bonus_max=5 * PCT, bonus_slope=WAD)
 _FULL = _CURVE.replace(early_write_off=True)
-DUST = 0.1  # dust floor: 10% of the typical position (gas is 0.1%: a 2% bonus on the floor pays 2x gas)
+DUST = 0.05  # dust floor: gas (0.1% of the typical position) / the 2% minimum bonus: below it, even taking
+# the whole debt pays less than the gas it costs
 # name: (engine, anti-procyclicality, dust floor as a fraction of the typical position), in the order tried
 CANDIDATES: dict[str, tuple[engine.EngineParams, str, float]] = {
     "today": (TODAY, "none", 0.0),
