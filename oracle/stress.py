@@ -135,6 +135,13 @@ class ModelSpec:
     h_init: float = 0.0
     apc: str = "none"  # dynamic only: "none" | "buffer" | "stress" | "floor" (engine.apc_*)
     min_debt_fraction: float = 0.0  # dust floor of the engine, as a fraction of the typical position
+    cr_maint: float = 0.0  # fixed ratios: the maintenance CR itself when it was given as a CR (same capital)
+    cr_init: float = 0.0
+
+    @property
+    def fixed_crs(self) -> tuple[float, float]:
+        """(maintenance, initial) collateral ratios of a fixed model."""
+        return (self.cr_maint or 1.0 / (1.0 - self.h_maint), self.cr_init or 1.0 / (1.0 - self.h_init))
 
 
 def anchor_specs() -> dict[str, ModelSpec]:
@@ -332,7 +339,6 @@ class OnlineEstimator:
         self.h = hist
         self.est = est
         self.v = hist.sigma0
-        self.coef = (0.02 / est.impact_coef) ** 2
         self.day = math.sqrt(86_400 / YEAR)
 
     def sample(self, i: int, d_prev: float, d_high: float, d_low: float, d_close: float) -> float:
@@ -352,7 +358,8 @@ class OnlineEstimator:
             self.v += (h.a_up[i] if s > self.v else h.a_down[i]) * (s - self.v)
         sigma = math.sqrt(self.v)
         sig_d = max(sigma, 1e-6) * self.day
-        return sigma, h.adv[i] * (0.02 / (self.est.impact_coef * sig_d)) ** 2
+        t = 0.02 / (self.est.impact_coef * sig_d)
+        return sigma, h.adv[i] * (t * t)  # numpy's ** 2 on arrays is a square, not pow: same rounding
 
 
 class KeeperMarket:
@@ -485,7 +492,9 @@ class Run:
     keeper: dict = field(default_factory=dict)  # per bar, the exact integers: sigma, depth, base, init base
 
 
-def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig, progress=None) -> Run:
+def simulate(
+    hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig, progress=None, exhaustive: bool = False
+) -> Run:
     """Replay the file for one model (see the module docstring).
 
     Speed: the per-position vectors run only in hours where some position could need them. Two upper
@@ -495,7 +504,8 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
     (no top-up is due when 1.10 R <= p (1 - H_cap(p))). The bounds are refreshed whenever the vectors
     run, and raised at once by openings and top-ups, so the skip never hides a liquidation. A position
     that is unhealthy but does not pay to liquidate (gas, impact) is set aside from R until the price
-    is 2% lower or 24 hours have passed (liquidators look again)."""
+    is 2% lower or 24 hours have passed (liquidators look again). `exhaustive` runs the vectors every
+    hour instead (for tests: the result must be the same)."""
     c = hist.candles
     n = len(hist.ts)
     period = hist.period
@@ -548,6 +558,7 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
     d_prev_close = 0.0
     ev = 0
     warm = hist.warm_bar
+    fixed_crs = spec.fixed_crs if not dyn else (0.0, 0.0)
     step = max(1, n // 100)
     for i in range(n):
         d0 = d_prev_close * math.exp2(-dts[i] / half) if i > 0 else 0.0
@@ -572,15 +583,18 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
             ev = j
 
         if i >= warm and st.n_open:
-            cr[i] = 1.0 / (1.0 - hb)
-            cr_init[i] = 1.0 / (1.0 - (min(max(init_f, h_min), h_max) if dyn else spec.h_init))
+            if dyn:
+                cr[i] = 1.0 / (1.0 - hb)
+                cr_init[i] = 1.0 / (1.0 - min(max(init_f, h_min), h_max))
+            else:
+                cr[i], cr_init[i] = fixed_crs
 
         # -- 3. liquidations at the impacted low
         p_low = lo[i] * ex
         d1 = d0
         sell_auction = auction and auction_inv[0] > 0
         if st.could_be_unhealthy(p_low, i, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint) \
-                or sell_auction:
+                or sell_auction or (exhaustive and st.n_open):
             y = POOL_RESERVE * depth_post_f
             pool = _Pool(y / p_low, y)
             room = cap_frac * depth_post_f if cap_frac > 0 else math.inf
@@ -593,11 +607,11 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
                 bad_a, sold_value = _auction_sell(pool, auction_inv, room2, tot)
                 bad += bad_a
                 val += sold_value
-            p_after = pool.y / pool.x
             liquidated[i] = val
             positions[i] = npos
             bad_series[i] = bad
-            if p_after < p_low:
+            if pool.x > y / p_low:  # something was sold (an empty hour must not move the price by an ulp)
+                p_after = pool.y / pool.x
                 hour_impact[i] = 1.0 - p_after / p_low
                 d1 = d0 + math.log(p_after / p_low)
             st.refresh()
@@ -608,7 +622,9 @@ def simulate(hist: History, pop: Population, spec: ModelSpec, cfg: StressConfig,
         for k in pop.closing(i):
             st.close_scheduled(slots[k], k, p_close, dyn, base_f, slip, depth_ramp_f, h_min, h_max,
                                spec.h_maint)
-        if st.could_need_topup(p_close, topup_below, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint):
+        if exhaustive or st.could_need_topup(
+            p_close, topup_below, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint
+        ):
             st.topups(p_close, topup_below, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint)
         td = float(st.debt.sum())
         total_debt[i] = td
@@ -1087,6 +1103,8 @@ def fixed_spec(cfg: StressConfig, dynamic: dict) -> ModelSpec:
         h_maint=1.0 - 1.0 / dynamic["mean_cr"],
         h_init=1.0 - 1.0 / dynamic["mean_init_cr"],
         min_debt_fraction=cfg.min_debt_fraction,
+        cr_maint=dynamic["mean_cr"],
+        cr_init=dynamic["mean_init_cr"],
     )
 
 
@@ -1202,6 +1220,8 @@ def run(
 def _describe(summary: dict, spec: ModelSpec) -> dict:
     summary["h_maint"] = None if spec.ratio == "dynamic" else spec.h_maint
     summary["h_init"] = None if spec.ratio == "dynamic" else spec.h_init
+    if spec.ratio != "dynamic" and math.isfinite(summary["mean_cr"]):
+        summary["mean_cr"], summary["mean_init_cr"] = spec.fixed_crs  # exactly (no mean of a constant)
     return summary
 
 
@@ -1340,6 +1360,19 @@ def plot(result: dict, detail: dict, out: str, start: int | None, end: int | Non
     plt.close(fig)
 
 
+def _check_writable(out: str) -> None:
+    """Fail before a long run: create missing folders and check that `out` can be written."""
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BallastError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise BallastError(f"cannot write {out}: is a directory")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BallastError(f"cannot write {out}: permission denied")
+
+
 def _write(out: str, writer) -> None:
     """Create missing folders, then write; a failure is one line for the user."""
     try:
@@ -1403,6 +1436,9 @@ def command(csv_path, borrowers, seed, scale, engine_name, json_out, plot_out, p
         population=PopulationParams(borrowers=borrowers, scale=scale)
     )
     start, end = _parse_day(plot_start), _parse_day(plot_end)
+    for out in (plot_out, None if json_out == "-" else json_out):
+        if out:
+            _check_writable(out)
     result, detail = stress_file(csv_path, cfg, name, show_progress=not quiet and os.isatty(2), jobs=jobs)
     if plot_out:
         plot(result, detail, plot_out, start, end)
@@ -1432,6 +1468,8 @@ def bench_command(data, json_out, borrowers, jobs, quiet):
     folder = Path(data) if data else data_dir()
     if folder is None or not (folder / BENCH_FILE).is_file():
         raise BallastError(f"candle file {BENCH_FILE} not found (pass --data DIR or set BALLAST_DATA)")
+    if json_out:
+        _check_writable(json_out)
     cfg = candidate_config(DEFAULT_CANDIDATE).replace(population=PopulationParams(borrowers=borrowers))
     t0 = time.perf_counter()
     result, _ = stress_file(
