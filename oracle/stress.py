@@ -135,6 +135,7 @@ class ModelSpec:
     h_init: float = 0.0
     apc: str = "none"  # dynamic only: "none" | "buffer" | "stress" | "floor" (engine.apc_*)
     min_debt_fraction: float = 0.0  # dust floor of the engine, as a fraction of the typical position
+    init_floor: float = 0.0  # dynamic only: a floor of H_init above h_min (0: h_min, as the model today)
     cr_maint: float = 0.0  # fixed ratios: the maintenance CR itself when it was given as a CR (same capital)
     cr_init: float = 0.0
 
@@ -166,6 +167,7 @@ class StressConfig:
     engine: engine.EngineParams = field(default_factory=engine.EngineParams)  # Ballast's, for both
     apc: str = "none"  # Ballast's anti-procyclicality
     min_debt_fraction: float = 0.0  # Ballast's dust floor (fraction of the typical position)
+    init_floor: float = 0.0  # Ballast's floor of H_init (0: h_min, as the model today)
 
     def replace(self, **kw) -> StressConfig:
         return replace(self, **kw)
@@ -386,10 +388,18 @@ class KeeperMarket:
         depth)."""
         p = self.p
         measured = policy.Measured(price_raw, sigma_wad, depth_raw)
+        if not market and self.posted.observed_at and now - self.posted.observed_at >= self.pp.heartbeat:
+            # a fixed-ratio model needs only the posted depth. When the heartbeat is due, `policy.decide`
+            # posts exactly `policy.clip` of the measurement (its other branches only add reasons), so
+            # take that directly
+            c = policy.clip(self.posted, measured, now, self.g)
+            self.posted = policy.apply(self.posted, policy.Update(1, c.price, c.sigma, c.depth), now)
+            self.posts += 1
+            return
         update, _ = policy.decide(1, self.posted, measured, now, self.pp, self.g)
         if update is not None:
-            if policy.accepted(self.posted, update, now, self.g) is not None:
-                self.violations += 1
+            if market and policy.accepted(self.posted, update, now, self.g) is not None:
+                self.violations += 1  # (checked for the dynamic model; the fixed ones post the same way)
             self.posted = policy.apply(self.posted, update, now)
             self.posts += 1
         if not market:
@@ -535,6 +545,7 @@ def simulate(
     st = _Book(nb, pop.manager)
     open_bar = pop.open_bar.tolist()
     slots = pop.slot.tolist()
+    lists = (slots, pop.weight.tolist(), pop.fraction.tolist())
     m = len(pop)
 
     liquidated = np.zeros(n)
@@ -560,32 +571,29 @@ def simulate(
     warm = hist.warm_bar
     fixed_crs = spec.fixed_crs if not dyn else (0.0, 0.0)
     step = max(1, n // 100)
+    dust = spec.min_debt_fraction
     for i in range(n):
-        d0 = d_prev_close * math.exp2(-dts[i] / half) if i > 0 else 0.0
-        if dyn:
-            hb = max(h_min, base_f)
-            href[i] = hb
-        else:
-            hb = spec.h_maint
-            href[i] = hb
+        d0 = d_prev_close * math.exp2(-dts[i] / half) if d_prev_close else 0.0
+        hb = max(h_min, base_f) if dyn else spec.h_maint
+        href[i] = hb
         typical = scale[i]
         gas = mk.gas_fraction * typical
-        fp = fp0 if spec.min_debt_fraction <= 0 else replace(fp0, min_debt=spec.min_debt_fraction * typical)
-        ex = math.exp(d0)
+        min_debt = dust * typical  # the engine's dust floor this hour (0: none)
+        ex = math.exp(d0) if d0 else 1.0
 
         # -- 2. openings at the impacted open
         if ev < m and open_bar[ev] == i:
             j = ev
             while j < m and open_bar[j] == i:
                 j += 1
-            _open(st, pop, ev, j, op[i] * ex, typical, dyn, init_f, slip, depth_post_f, h_min, h_max, spec, fp,
-                  base_f, depth_ramp_f)
+            _open(st, lists, ev, j, op[i] * ex, typical, dyn, init_f, slip, depth_post_f, h_min, h_max, spec,
+                  min_debt, base_f, depth_ramp_f)
             ev = j
 
         if i >= warm and st.n_open:
             if dyn:
                 cr[i] = 1.0 / (1.0 - hb)
-                cr_init[i] = 1.0 / (1.0 - min(max(init_f, h_min), h_max))
+                cr_init[i] = 1.0 / (1.0 - min(max(init_f, h_min, spec.init_floor), h_max))
             else:
                 cr[i], cr_init[i] = fixed_crs
 
@@ -599,8 +607,8 @@ def simulate(
             pool = _Pool(y / p_low, y)
             room = cap_frac * depth_post_f if cap_frac > 0 else math.inf
             val, npos, bad = _cascade(
-                pool, st, i, dyn, base_f, init_f, slip, depth_ramp_f, depth_post_f, h_min, h_max, spec, fp,
-                gas, room, mk.max_rounds, auction, auction_inv,
+                pool, st, i, dyn, base_f, init_f, slip, depth_ramp_f, depth_post_f, h_min, h_max, spec,
+                replace(fp0, min_debt=min_debt) if min_debt else fp0, gas, room, mk.max_rounds, auction, auction_inv,
             )
             if auction and auction_inv[0] > 0:
                 room2 = cap_frac * depth_post_f if cap_frac > 0 else math.inf
@@ -615,7 +623,7 @@ def simulate(
                 hour_impact[i] = 1.0 - p_after / p_low
                 d1 = d0 + math.log(p_after / p_low)
             st.refresh()
-        p_close = cl[i] * math.exp(d1)
+        p_close = cl[i] * math.exp(d1) if d1 else cl[i]
         close_sim[i] = p_close
 
         # -- 4. closings and top-ups at the impacted close
@@ -626,10 +634,10 @@ def simulate(
             p_close, topup_below, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint
         ):
             st.topups(p_close, topup_below, dyn, base_f, slip, depth_ramp_f, h_min, h_max, spec.h_maint)
-        td = float(st.debt.sum())
+        td = st.debt_sum
         total_debt[i] = td
         if td > 0:
-            held[i] = float(st.coll.sum()) * p_close / td
+            held[i] = st.coll_sum * p_close / td
         disp[i] = d1
 
         # -- 5. the keeper measures the impacted bar, posts, pokes
@@ -715,30 +723,40 @@ class _Book:
         self.stuck_first = 0
         self.stuck_top = 0.0
         self.vector_hours = 0
+        self.debt_sum = 0.0  # running sums, made exact again by refresh()
+        self.coll_sum = 0.0
         self.tot = dict.fromkeys(self.TOTALS, 0.0)
+
+    def _stuck_bounds(self, stuck: np.ndarray) -> None:
+        self.any_stuck = bool(stuck.any())
+        if self.any_stuck:
+            self.stuck_first = int(self.stuck_until[stuck].min())  # the next bar a set-aside one returns
+            self.stuck_top = float(self.stuck_price[stuck].max())
 
     def refresh(self) -> None:
         """Exact bounds from the vectors (after any change that may raise debt / coll)."""
         ratio = self.debt / np.where(self.is_open, np.maximum(self.coll, 1e-300), 1.0)
         stuck = self.stuck_price > 0
-        self.any_stuck = bool(stuck.any())
+        self._stuck_bounds(stuck)
         if self.any_stuck:
-            self.stuck_first = int(self.stuck_until[stuck].min())  # the next bar a set-aside one returns
-            self.stuck_top = float(self.stuck_price[stuck].max())
             self.r_hi = float(np.where(stuck, 0.0, ratio).max())
         else:
             self.r_hi = float(ratio.max())
-        self.r_top = float((ratio * (self.manager & ~self.walked)).max())
+        self.r_top = float((ratio * self.manager).max())  # (abandoned positions are nobody's to top up)
         self.c_hi = float(self.coll.max())
+        self.debt_sum = float(self.debt.sum())
+        self.coll_sum = float(self.coll.sum())
 
     def could_be_unhealthy(self, price, i, dyn, base, slip, depth, h_min, h_max, fixed) -> bool:
         if not self.n_open:
             return False
         if self.any_stuck and (i >= self.stuck_first or price < STUCK_FALL * self.stuck_top):
-            back = (self.stuck_price > 0) & ((price < STUCK_FALL * self.stuck_price) | (i >= self.stuck_until))
+            stuck = self.stuck_price > 0
+            back = stuck & ((price < STUCK_FALL * self.stuck_price) | (i >= self.stuck_until))
             if back.any():
                 self.stuck_price[back] = 0.0
-                self.refresh()
+                self.r_hi = max(self.r_hi, float((self.debt[back] / self.coll[back]).max()))
+                self._stuck_bounds(stuck & ~back)
                 return True
         h = _hcap(dyn, base, slip, self.c_hi, price, depth, h_min, h_max, fixed)
         return self.r_hi > price * (1.0 - h)
@@ -791,6 +809,8 @@ class _Book:
         if debt <= coll * price * (1.0 - h):
             self.tot["repaid_by_borrowers"] += debt
             self.tot["collateral_withdrawn"] += coll
+            self.debt_sum -= debt
+            self.coll_sum -= coll
             self.is_open[b] = False
             self.debt[b] = self.coll[b] = 0.0
             self.current[b] = -1
@@ -805,38 +825,45 @@ class _Book:
         v = self.coll * price
         h = _h(dyn, base, v, slip, depth, h_min, h_max, fixed) if dyn else fixed
         lim = v * (1.0 - h)
-        due = self.manager & self.is_open & ~self.walked & (lim < self.debt * below)
+        careful = self.manager & self.is_open  # (an abandoned position is nobody's: manager False)
+        due = careful & (lim < self.debt * below)
         if due.any():
             target = np.maximum(self.hf_open[due], TOPUP_TO)
             hd = h[due] if dyn else fixed
             need = np.maximum(target * self.debt[due] / (1.0 - hd) - v[due], 0.0) / price
             self.coll[due] += need
-            self.tot["collateral_topped_up"] += float(need.sum())
+            added = float(need.sum())
+            self.tot["collateral_topped_up"] += added
             self.tot["topups"] += int(due.sum())
+            self.coll_sum += added
             self.stuck_price[due] = 0.0
-        self.refresh()  # exact bounds again, so that the next hours skip this work
+            self.c_hi = max(self.c_hi, float(self.coll[due].max()))
+        # the careful ones' bound again (ratios only fell, so the others' bound still holds)
+        self.r_top = float(np.divide(self.debt, self.coll, out=np.zeros(len(self.coll)), where=careful).max())
 
 
 TOPUP_TO = 1.25  # a careful borrower tops up to at least this health factor
 
 
-def _open(st: _Book, pop: Population, a: int, b: int, price, typical, dyn, init_f, slip, depth_post, h_min, h_max,
-          spec, fp, base_f, depth_ramp) -> None:
-    """Open positions a..b-1 of the population (a few per bar: plain floats)."""
+def _open(st: _Book, lists, a: int, b: int, price, typical, dyn, init_f, slip, depth_post, h_min, h_max,
+          spec, min_debt, base_f, depth_ramp) -> None:
+    """Open positions a..b-1 of the population (a few per bar: plain floats; `lists` = the population's
+    slot, weight and fraction as lists)."""
     tot = st.tot
+    slots, weights, fractions = lists
     for k in range(a, b):
-        s = int(pop.slot[k])
-        if st.is_open[s]:
+        s = slots[k]
+        if st.current[s] >= 0:
             tot["positions_skipped"] += 1
             continue
-        value = typical * float(pop.weight[k])
+        value = typical * weights[k]
         if dyn:
-            hi_ = min(max(init_f + value * slip / depth_post, h_min), h_max)
+            hi_ = min(max(init_f + value * slip / depth_post, h_min, spec.init_floor), h_max)
             hm = min(max(base_f + value * slip / depth_ramp, h_min), h_max)
         else:
             hi_, hm = spec.h_init, spec.h_maint
-        dbt = float(pop.fraction[k]) * value * (1.0 - hi_)
-        if fp.min_debt > 0 and dbt < fp.min_debt:  # no borrow below the dust floor
+        dbt = fractions[k] * value * (1.0 - hi_)
+        if min_debt > 0 and dbt < min_debt:  # no borrow below the dust floor
             tot["positions_skipped"] += 1
             continue
         coll = value / price
@@ -855,6 +882,8 @@ def _open(st: _Book, pop: Population, a: int, b: int, price, typical, dyn, init_
         tot["borrowed"] += dbt
         tot["collateral_deposited"] += coll
         tot["positions_opened"] += 1
+        st.debt_sum += dbt
+        st.coll_sum += coll
 
 
 def _h(dyn, base, value, slip, depth, h_min, h_max, fixed):
@@ -906,14 +935,18 @@ def _cascade(
             break
         price = pool.y / pool.x
         v = coll * price
-        hm = _h(dyn, base_f, v, slip, depth_ramp, h_min, h_max, spec.h_maint)
+        hm = _h(dyn, base_f, v, slip, depth_ramp, h_min, h_max, spec.h_maint) if dyn else spec.h_maint
         cand = np.flatnonzero(st.is_open & (st.stuck_price <= 0) & (debt > v * (1.0 - hm)))
         if len(cand) == 0:
             break
-        vc, hmc, cc, dc = v[cand], hm[cand], coll[cand], debt[cand]
+        vc, cc, dc = v[cand], coll[cand], debt[cand]
+        hmc = hm[cand] if dyn else np.full(len(cand), spec.h_maint)
         tg = spec.engine.target
         if tg in ("init", "init_margin"):  # engine.target_haircut, over floats
-            ht = np.clip(init_f + vc * slip / depth_post, h_min, h_max) if dyn else np.full(len(cand), spec.h_init)
+            if dyn:
+                ht = np.clip(init_f + vc * slip / depth_post, max(h_min, spec.init_floor), h_max)
+            else:
+                ht = np.full(len(cand), spec.h_init)
             if tg == "init_margin":
                 ht = np.maximum(ht, np.minimum(hmc + fp.target_margin, h_max))
         elif tg == "maint_margin":
@@ -1055,6 +1088,31 @@ def _auction_sell(pool: _Pool, inv, room: float, tot) -> tuple[float, float]:
 
 # --- comparison ----------------------------------------------------------------------------------
 
+# Windows of the shared files where the crashes are (start, end: UTC days, inclusive)
+EPISODES = {
+    "2018-01/02": ("2017-12-15", "2018-02-15"),
+    "2018-10-15": ("2018-10-14", "2018-10-17"),
+    "2018-11": ("2018-11-14", "2018-11-30"),
+    "2020-03": ("2020-03-08", "2020-03-20"),
+    "2021-05": ("2021-05-10", "2021-05-31"),
+}
+
+
+def episodes(run: Run, hist: History) -> dict:
+    """Peak hourly liquidated value and bad debt written off (/ peak debt) in each crash window."""
+    out = {}
+    peak_debt = float(run.total_debt.max()) or 1.0
+    for name, (a, b) in EPISODES.items():
+        lo, hi = _parse_day(a), _parse_day(b) + 86_400
+        sel = (hist.ts >= lo) & (hist.ts < hi)
+        if not sel.any():
+            continue
+        out[name] = {
+            "peak_hour_liquidated": float(run.liquidated[sel].max()),
+            "bad_debt_share": float(run.bad_debt[sel].sum()) / peak_debt,
+        }
+    return out
+
 
 def summarise(run: Run, hist: History) -> dict:
     """The stable fields (and more) of one model."""
@@ -1087,11 +1145,15 @@ def summarise(run: Run, hist: History) -> dict:
         "topups": int(run.totals["topups"]),
         "abandoned": int(run.totals["abandoned"]),
         "guard_violations": int(run.totals["guard_violations"]),
+        "episodes": episodes(run, hist),
     }
 
 
 def ballast_spec(cfg: StressConfig) -> ModelSpec:
-    return ModelSpec("dynamic", "dynamic", cfg.engine, apc=cfg.apc, min_debt_fraction=cfg.min_debt_fraction)
+    return ModelSpec(
+        "dynamic", "dynamic", cfg.engine, apc=cfg.apc, min_debt_fraction=cfg.min_debt_fraction,
+        init_floor=cfg.init_floor,
+    )
 
 
 def fixed_spec(cfg: StressConfig, dynamic: dict) -> ModelSpec:
@@ -1238,6 +1300,7 @@ def _engine_doc(cfg: StressConfig) -> dict:
         "hourly_cap_of_depth": e.hourly_cap / WAD,
         "auction": e.auction,
         "apc": cfg.apc,
+        "init_floor": cfg.init_floor,
     }
 
 
@@ -1251,7 +1314,7 @@ _FULL = _CURVE.replace(early_write_off=True)
 DUST = 0.05  # dust floor: gas (0.1% of the typical position) / the 2% minimum bonus: below it, even taking
 # the whole debt pays less than the gas it costs
 # name: (engine, anti-procyclicality, dust floor as a fraction of the typical position), in the order tried
-CANDIDATES: dict[str, tuple[engine.EngineParams, str, float]] = {
+CANDIDATES: dict[str, tuple] = {
     "today": (TODAY, "none", 0.0),
     "today_cap100": (TODAY.replace(hourly_cap=WAD), "none", 0.0),
     "target_maint2": (TODAY.replace(target="maint_margin", target_margin=2 * PCT), "none", 0.0),
@@ -1267,15 +1330,25 @@ CANDIDATES: dict[str, tuple[engine.EngineParams, str, float]] = {
     "apc_buffer": (_FULL, "buffer", DUST),
     "apc_stress": (_FULL, "stress", DUST),
     "apc_floor": (_FULL, "floor", DUST),
+    # not an engine: a floor of H_init 5% of haircut above h_min (in calm markets H_init = H_maint = h_min
+    # today, so a borrower at the limit is one tick from liquidation); a model change, for the lead
+    "init_gap5": (_FULL, "none", DUST, 0.18),
+    # combinations, after the single candidates above
+    "cap100_margin10": (_FULL.replace(hourly_cap=WAD, target_margin=10 * PCT), "none", DUST),
+    "cap100_buffer": (_FULL.replace(hourly_cap=WAD), "buffer", DUST),
+    "today_cap100_buffer": (TODAY.replace(hourly_cap=WAD), "buffer", 0.0),
+    "cap100_buffer_gap5": (_FULL.replace(hourly_cap=WAD), "buffer", DUST, 0.18),
 }
-DEFAULT_CANDIDATE = "today"
+# the design docs/STRESS.md recommends: the engine of `cap100` with the ratio changes of `cap100_buffer_gap5`
+CANDIDATES["recommended"] = CANDIDATES["cap100_buffer_gap5"]
+DEFAULT_CANDIDATE = "recommended"
 
 
 def candidate_config(name: str, cfg: StressConfig | None = None) -> StressConfig:
     if name not in CANDIDATES:
         raise BallastError(f"stress: unknown engine {name!r} (known: {', '.join(CANDIDATES)})")
-    e, apc, dust = CANDIDATES[name]
-    return (cfg or StressConfig()).replace(engine=e, apc=apc, min_debt_fraction=dust)
+    e, apc, dust, *rest = CANDIDATES[name]
+    return (cfg or StressConfig()).replace(engine=e, apc=apc, min_debt_fraction=dust, init_floor=rest[0] if rest else 0.0)
 
 
 # --- output ------------------------------------------------------------------------------------------
@@ -1471,6 +1544,13 @@ def bench_command(data, json_out, borrowers, jobs, quiet):
     if json_out:
         _check_writable(json_out)
     cfg = candidate_config(DEFAULT_CANDIDATE).replace(population=PopulationParams(borrowers=borrowers))
+    # the machine is shared: time the backtest of the same file first, as a yardstick of its load
+    # (docs/BACKTEST.md: 0.6-0.9 s on an idle machine)
+    from oracle.backtest import backtest_file
+
+    t0 = time.perf_counter()
+    backtest_file(str(folder / BENCH_FILE), 6.0)
+    reference = time.perf_counter() - t0
     t0 = time.perf_counter()
     result, _ = stress_file(
         str(folder / BENCH_FILE), cfg, DEFAULT_CANDIDATE, show_progress=not quiet and os.isatty(2), jobs=jobs
@@ -1484,12 +1564,15 @@ def bench_command(data, json_out, borrowers, jobs, quiet):
         "models": list(result["models"]),
         "jobs": jobs,
         "seconds": round(total, 3),
+        "reference_backtest_seconds": round(reference, 3),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "target_seconds": BENCH_TARGET_SECONDS,
         "ok": total < BENCH_TARGET_SECONDS,
     }
     click.echo(
         f"{BENCH_FILE}: {total:.2f} s ({result['rows']} bars x {borrowers} borrowers x "
-        f"{len(result['models'])} models)  target < {BENCH_TARGET_SECONDS:g} s",
+        f"{len(result['models'])} models)  target < {BENCH_TARGET_SECONDS:g} s; backtest of the same file "
+        f"{reference:.2f} s, load average {os.getloadavg()[0]:.2f}",
         err=True,
     )
     text = json.dumps(doc, indent=2)

@@ -205,6 +205,9 @@ def test_keeper_is_the_backtest_replay_when_nothing_is_liquidated(fixture_csv):
     assert run.keeper["depth"] == rep.depth_raw
     assert run.keeper["maint_base"] == rep.maint_base
     assert run.totals["guard_violations"] == 0
+    # a fixed-ratio model posts through policy.clip when the heartbeat is due: the same posts
+    fixed = stress.simulate(hist, empty, stress.anchor_specs()["aave_v3_weth"], cfg)
+    assert fixed.keeper["depth"] == rep.depth_raw and fixed.keeper["sigma"] == rep.sigma_wad
 
 
 def test_impacted_prices_reach_the_keeper(fixture_csv):
