@@ -42,6 +42,14 @@ HALF_LIVES = (6.0, 24.0, 72.0)
 SEEDS = (1, 2, 3)
 
 
+def canonical(name: str) -> str:
+    """The candidate a name stands for ("recommended" is an alias)."""
+    for other, value in stress.CANDIDATES.items():
+        if value is stress.CANDIDATES[name] and other != "recommended":
+            return other
+    return name
+
+
 def _task(args) -> dict:
     """One unit of work (runs in a worker): models of one config on one file."""
     path, cfg, models, label = args
@@ -62,7 +70,8 @@ def tasks_for(path: str, engine_name: str, sensitivity: bool = True) -> list[tup
     rec = stress.candidate_config(engine_name, base)
     out = [(path, base, stress.MODELS[2:], "anchors")]
     for name in stress.CANDIDATES:
-        out.append((path, stress.candidate_config(name, base), stress.MODELS[:2], f"candidate:{name}"))
+        if name != "recommended":
+            out.append((path, stress.candidate_config(name, base), stress.MODELS[:2], f"candidate:{name}"))
     if not sensitivity:
         return out
     for m in SCALES:
@@ -123,7 +132,7 @@ def fmt(field: str, v) -> str:
 def main_table(results, paths, engine_name: str) -> str:
     lines = []
     for path in paths:
-        ms = models_of(results, path, f"candidate:{engine_name}")
+        ms = models_of(results, path, f"candidate:{canonical(engine_name)}")
         asset = results[_key(path, "anchors")]["asset"]
         lines.append(f"\n{asset} (engine `{engine_name}`):\n")
         lines.append("| model | " + " | ".join(FIELDS) + " |")
@@ -162,7 +171,7 @@ def candidates_table(results, paths) -> str:
         lines.append(f"\n{asset}: dynamic on each engine, and its ratio to fixed_same_capital (same engine) / aave_v3_weth / morpho_lltv_86\n")
         lines.append("| engine | " + " | ".join(SHORT[f] for f in FIELDS) + " |")
         lines.append("|---" * (len(FIELDS) + 1) + "|")
-        for name in stress.CANDIDATES:
+        for name in (n for n in stress.CANDIDATES if n != "recommended"):
             ms = models_of(results, path, f"candidate:{name}")
             d = ms["dynamic"]
             cells = []
@@ -175,7 +184,7 @@ def candidates_table(results, paths) -> str:
         lines.append("\nfixed_same_capital on the same engines:\n")
         lines.append("| engine | " + " | ".join(SHORT[f] for f in FIELDS) + " |")
         lines.append("|---" * (len(FIELDS) + 1) + "|")
-        for name in stress.CANDIDATES:
+        for name in (n for n in stress.CANDIDATES if n != "recommended"):
             f_ = models_of(results, path, f"candidate:{name}")["fixed_same_capital"]
             lines.append(f"| `{name}` | " + " | ".join(fmt(f, f_[f]) for f in FIELDS) + " |")
     return "\n".join(lines)
@@ -191,7 +200,10 @@ def sensitivity_table(results, paths, engine_name: str) -> str:
         )
         lines.append("| variant | dynamic | fixed_same_capital | aave_v3_weth | morpho_lltv_86 | dyn/fixed peak, bad debt |")
         lines.append("|---|---|---|---|---|---|")
-        rows = [(f"scale M = {m:g}", f"scale:{m:g}" if m != 1.0 else f"candidate:{engine_name}") for m in SCALES]
+        rows = [
+            (f"scale M = {m:g}", f"scale:{m:g}" if m != 1.0 else f"candidate:{canonical(engine_name)}")
+            for m in SCALES
+        ]
         rows += [
             (f"recovery half-life {hl:g} h", f"half_life:{hl:g}" if hl != 24.0 else None) for hl in HALF_LIVES
         ]
