@@ -27,10 +27,15 @@ What is exact and what is float:
   sigma, price and depth (WAD / loan raw units, clipped by the guardrails), the effective (staleness-
   aware) sigma, the maintenance base target and its ramp, the ramped maintenance depth, and the
   position-independent part of H_init (`model.base_haircut` with z_init), for the dynamic model; the
-  anti-procyclicality transforms (`engine.apc_*`) too. On a path without liquidations the estimator is
-  bit-for-bit `metrics.measure` and these integers equal `backtest.replay`'s (a test checks it).
+  anti-procyclicality transforms (`engine.apc_*`) too, the buffer's 30-day minimum being taken over
+  those integers. On a path without liquidations the estimator is bit-for-bit `metrics.measure` and
+  these integers equal `backtest.replay`'s (a test checks it). The keeper's estimators are floats, as in
+  the keeper (sigma and depth are turned into WAD / raw units exactly as `backtest.replay` does), and so
+  are the stressed and long-run volatilities of the "stress" and "floor" candidates before their
+  integer transform.
 - FLOAT (numpy float64, for speed over 1,000 positions): everything per position: collateral value,
-  the position's liquidity term and clamp (H = clip(base + 0.02 k V / depth, h_min, h_max)), health,
+  the position's liquidity term and clamp (H = clip(base + 0.02 k V / depth, h_min, h_max), the
+  "init_gap" candidates' floor of H_init included), health,
   and the liquidation itself (`engine.liquidate_vec`, the float twin of the integer `engine.liquidate`,
   held to it by a test), the pool, the price path, and all statistics. Collateral and debt are floats
   in token units (no rounding), so the accounting identities hold to float precision.
