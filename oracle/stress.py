@@ -1195,8 +1195,8 @@ def run(
 ) -> tuple[dict, dict]:
     """Every model of `models` on the same population: the JSON document and the runs behind it.
 
-    With jobs >= 2 the anchors run in a forked worker while this process runs Ballast's two models
-    (the fixed ratio needs the dynamic model's mean capital first)."""
+    With jobs >= 2 the anchors run in forked workers (one each from jobs = 3) while this process runs
+    Ballast's two models (the fixed ratio needs the dynamic model's mean capital first)."""
     global _SHARED
     cfg = cfg or StressConfig()
     start = time.perf_counter()
@@ -1219,8 +1219,10 @@ def run(
         import multiprocessing
 
         _SHARED = (hist, pop, cfg)
-        worker = multiprocessing.get_context("fork").Pool(1)
-        pending = worker.apply_async(_simulate_shared, ([specs[m] for m in theirs],))
+        # jobs - 1 workers share the anchors (each anchor alone when jobs >= 3)
+        worker = multiprocessing.get_context("fork").Pool(min(jobs - 1, len(theirs)))
+        groups = [theirs[k :: min(jobs - 1, len(theirs))] for k in range(min(jobs - 1, len(theirs)))]
+        pending = [worker.apply_async(_simulate_shared, ([specs[m] for m in g],)) for g in groups]
         serial = ours
     else:
         serial = ours + theirs
@@ -1236,9 +1238,10 @@ def run(
             runs[name] = simulate(hist, pop, spec, cfg, prog)
             out[name] = _describe(summarise(runs[name], hist), spec)
         if worker is not None:
-            for name, r in zip(theirs, pending.get()):
-                runs[name] = r
-                out[name] = _describe(summarise(r, hist), specs[name])
+            for g, job in zip(groups, pending):
+                for name, r in zip(g, job.get()):
+                    runs[name] = r
+                    out[name] = _describe(summarise(r, hist), specs[name])
     finally:
         if worker is not None:
             worker.close()
