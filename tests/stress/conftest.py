@@ -42,13 +42,3 @@ def one_position(hist: stress.History, open_bar: int, fraction: float, manager: 
 @pytest.fixture
 def fixture_csv():
     return FIXTURES / "synthetic_ETHUSDT_1h.csv"
-
-
-@pytest.fixture
-def shared_data():
-    from oracle.backtest import data_dir
-
-    folder = data_dir()
-    if folder is None:
-        pytest.skip("the real candle files (../shared/data) are not present on this machine")
-    return folder
