@@ -40,6 +40,7 @@ fuzz: bootstrap
 bench: bootstrap
 	$(BIN)/ballast bench gas --json out/bench-gas.json
 	$(BIN)/ballast bench backtest --json out/bench-backtest.json
+	$(BIN)/ballast bench stress --json out/bench-stress.json
 
 lint: bootstrap
 	$(BIN)/ruff check oracle scripts tests

@@ -15,10 +15,12 @@ COMMANDS = {
     "bot": "oracle.liquidator:command",
     "demo": "oracle.demo:command",
     "position": "oracle.views:command",
+    "stress": "oracle.stress:command",
 }
 BENCH_COMMANDS = {
     "gas": "oracle.bench_gas:command",
     "backtest": "oracle.backtest:bench_command",
+    "stress": "oracle.stress:bench_command",
 }
 
 
@@ -51,7 +53,7 @@ def main():
 
 @main.group(cls=LazyGroup, lazy=BENCH_COMMANDS)
 def bench():
-    """Benchmarks: gas of every operation, backtest speed."""
+    """Benchmarks: gas of every operation, backtest and stress speed."""
 
 
 def run() -> None:  # pragma: no cover - console entry for python -m

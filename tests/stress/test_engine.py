@@ -1,0 +1,336 @@
+"""oracle/engine.py: the liquidation engine candidates (integer WAD) and their float twin.
+
+Properties: a health-targeted call reaches its target, the bonus curve is monotone and bounded, dust
+is never left, the early write-off leaves a position that can be closed at the bonus, and splitting a
+liquidation never pays more than one call (with the parameter condition `EngineParams.check` states:
+below the deep line (1 + b_max)(1 - H) a liquidation lowers health, so the curve must be flat there).
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from oracle import engine, model
+from oracle.engine import EngineError, EngineParams
+
+WAD = model.WAD
+PCT = WAD // 100
+H_MIN = model.RiskParams().h_min
+EXAMPLES = int(os.environ.get("BALLAST_ENGINE_EXAMPLES", "300"))
+prop = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+CURVE = EngineParams(target="init_margin", target_margin=5 * PCT, bonus_min=2 * PCT, bonus_max=5 * PCT)
+ENGINES = {
+    "today": EngineParams(),
+    "target_init": EngineParams(target="init"),
+    "maint2": EngineParams(target="maint_margin", target_margin=2 * PCT),
+    "curve": CURVE,
+    "curve_dust_writeoff": CURVE.replace(min_debt=1_000 * 10**6, early_write_off=True),
+    "aave": EngineParams(target="close_factor", close_factor=WAD // 2, full_close_hf=95 * PCT),
+}
+
+# A position: collateral raw (18 decimals), price (loan raw per 1e18 collateral raw, 6-decimal loan),
+# haircuts with H_init >= H_maint >= h_min, and a debt that makes it unhealthy.
+price_s = st.integers(10**6, 10**12)  # 1 .. 1,000,000 loan tokens per collateral token
+coll_s = st.integers(10**15, 10**24)  # 0.001 .. 1,000,000 tokens
+h_s = st.integers(H_MIN, 80 * PCT)
+depth_frac_s = st.integers(1, 10_000)  # health factor below 1, in basis points of the line
+
+
+@st.composite
+def position(draw):
+    coll, price = draw(coll_s), draw(price_s)
+    h_maint = draw(h_s)
+    h_init = draw(st.integers(h_maint, min(h_maint + 20 * PCT, 85 * PCT)))
+    value = model.collateral_value(coll, price)
+    assume(value >= 10**6)
+    line = value * (WAD - h_maint) // WAD
+    bps = draw(depth_frac_s)  # debt = line / (1 - bps / 10^4 ...): HF = 1 - bps/2e4 .. down to 0.5
+    debt = line * 20_000 // (20_000 - bps) + 1
+    return coll, debt, price, h_maint, h_init
+
+
+def _call(p, pos, offered=None):
+    coll, debt, price, h_maint, h_init = pos
+    ht = engine.target_haircut(p, h_maint, h_init)
+    return engine.liquidate(p, coll, debt, price, h_maint, ht, debt if offered is None else offered)
+
+
+# --- the bonus curve ----------------------------------------------------------------------------------
+
+
+@given(hf1=st.integers(0, 2 * WAD), hf2=st.integers(0, 2 * WAD))
+@prop
+def test_bonus_curve_monotone_and_bounded(hf1, hf2):
+    lo, hi = sorted((hf1, hf2))
+    for p in (CURVE, CURVE.replace(bonus_max=10 * PCT, bonus_slope=2 * WAD)):
+        assert p.bonus_min <= engine.bonus(p, hi) <= engine.bonus(p, lo) <= p.bonus_max
+
+
+def test_bonus_curve_points():
+    assert engine.bonus(CURVE, WAD) == 2 * PCT  # at the line
+    assert engine.bonus(CURVE, 99 * PCT) == 3 * PCT  # 1% below: 2% + 1 x 1%
+    assert engine.bonus(CURVE, 97 * PCT) == 5 * PCT
+    assert engine.bonus(CURVE, 10 * PCT) == 5 * PCT  # capped
+    assert engine.bonus(EngineParams(), 50 * PCT) == 5 * PCT  # today's: fixed
+
+
+def test_check_rejects_a_curve_that_is_not_flat_below_the_deep_line():
+    # b_min + slope (1 - (1 + b_max)(1 - h_min)) = 2% + 0.5 x 4.3% < 10%: a deep position pays more split
+    bad = CURVE.replace(bonus_max=10 * PCT, bonus_slope=WAD // 2)
+    with pytest.raises(EngineError, match="deep line"):
+        bad.check(H_MIN)
+    CURVE.check(H_MIN)
+    CURVE.replace(bonus_max=10 * PCT, bonus_slope=2 * WAD).check(H_MIN)
+    with pytest.raises(EngineError, match="unknown target"):
+        EngineParams(target="nope").check(H_MIN)
+
+
+# --- health-targeted liquidation -------------------------------------------------------------------------
+
+
+@given(pos=position())
+@prop
+def test_target_health_is_reached(pos):
+    coll, debt, price, h_maint, h_init = pos
+    for name in ("target_init", "maint2", "curve"):
+        p = ENGINES[name]
+        ht = engine.target_haircut(p, h_maint, h_init)
+        value = model.collateral_value(coll, price)
+        hf = model.health_factor(debt, value, h_maint)
+        b = engine.bonus(p, hf)
+        out = _call(p, pos)
+        assert out.repaid <= debt and out.seized <= coll
+        if engine.is_deep(debt, value, b):
+            assert out.repaid == min(debt, model.ceil_div(coll * price, WAD + b)) and out.collateral == 0
+            continue
+        if out.debt == 0:
+            continue  # closed whole (the target needed the whole debt)
+        # the position left meets its target haircut, in the contract's integer form
+        assert model.is_healthy(out.debt, model.collateral_value(out.collateral, price), ht)
+        # and not much less would do: the repay rounds up, and its V - 1 (which absorbs the floor of the
+        # value after the seizure) costs a few times WAD^2 / (WAD^2 - (1 + b)(1 - H_t)) units at most
+        den = WAD * WAD - (WAD + b) * (WAD - ht)
+        r = out.repaid - (3 * model.ceil_div(WAD * WAD, den) + 3)
+        if r > 0 and out.repaid < debt:
+            s = r * (WAD + b) // price
+            assert not model.is_healthy(debt - r, model.collateral_value(coll - s, price), ht)
+
+
+def test_target_health_hand_checked():
+    # 100 tokens at 100.0 (value 10,000), H_maint 20%: line 8,000; debt 8,500 (HF 0.941)
+    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    p = EngineParams(target="maint_margin", target_margin=5 * PCT)  # H_t = 25%, fixed bonus 5%
+    out = engine.liquidate(p, coll, 8_500 * 10**6, price, h, 25 * PCT, 10**20)
+    # r = (D - (V - 1)(1 - H_t)) / (1 - 1.05 x 0.75), in raw units:
+    #   (8,500,000,000 - 9,999,999,999 x 0.75) / 0.2125 = 1,000,000,000.75 / 0.2125 = 4,705,882,356.47 -> up
+    assert out.repaid == 4_705_882_357
+    assert out.seized == out.repaid * (WAD + 5 * PCT) // price
+    assert out.bad_debt == 0 and out.debt == 8_500 * 10**6 - out.repaid
+
+
+def test_today_takes_the_whole_debt_and_aave_half():
+    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    today = engine.liquidate(EngineParams(), coll, 8_500 * 10**6, price, h, h, 10**20)
+    assert today.repaid == 8_500 * 10**6 and today.debt == 0
+    aave = ENGINES["aave"]
+    half = engine.liquidate(aave, coll, 8_500 * 10**6, price, h, h, 10**20)  # HF 0.941 < 0.95: all
+    assert half.repaid == 8_500 * 10**6
+    half = engine.liquidate(aave, coll, 8_100 * 10**6, price, h, h, 10**20)  # HF 0.988: 50%
+    assert half.repaid == 4_050 * 10**6
+
+
+def test_healthy_position_is_refused_and_unhealthy_one_is_not():
+    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    with pytest.raises(EngineError, match="position healthy"):
+        engine.liquidate(CURVE, coll, 8_000 * 10**6, price, h, h, 10**20)
+    assert engine.liquidate(CURVE, coll, 8_000 * 10**6 + 1, price, h, h, 10**20).repaid > 0
+    with pytest.raises(EngineError, match="zero amount"):
+        engine.liquidate(CURVE, coll, 8_500 * 10**6, price, h, h, 0)
+
+
+# --- dust ---------------------------------------------------------------------------------------------
+
+
+@given(pos=position(), frac=st.integers(1, 10_000))
+@prop
+def test_dust_is_never_left(pos, frac):
+    p = ENGINES["curve_dust_writeoff"]
+    debt = pos[1]
+    offered = max(1, debt * frac // 10_000)
+    try:
+        out = _call(p, pos, offered)
+    except EngineError as exc:
+        assert "would leave dust" in str(exc)
+        return
+    assert out.debt == 0 or out.debt >= p.min_debt
+
+
+def test_dust_hand_checked():
+    p = CURVE.replace(min_debt=1_000 * 10**6)
+    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    # a small position (debt 900 <= min_debt) is closed whole
+    small = engine.liquidate(p, 10 * 10**18, 900 * 10**6, price, h, 25 * PCT, 10**20)
+    assert small.repaid == 900 * 10**6 and small.debt == 0
+    # a call that would leave 500 of debt is refused unless the liquidator offers the whole debt
+    debt = 8_500 * 10**6
+    with pytest.raises(EngineError, match="would leave dust"):
+        engine.liquidate(p.replace(target="full"), coll, debt, price, h, h, debt - 500 * 10**6)
+    whole = engine.liquidate(p.replace(target="full"), coll, debt, price, h, h, debt)
+    assert whole.debt == 0
+    # without the floor the same call leaves the 500
+    left = engine.liquidate(EngineParams(), coll, debt, price, h, h, debt - 500 * 10**6)
+    assert left.debt == 500 * 10**6
+
+
+# --- early write-off ------------------------------------------------------------------------------------
+
+
+@given(pos=position(), frac=st.integers(1, 10_000))
+@prop
+def test_early_write_off_leaves_a_position_the_bonus_can_close(pos, frac):
+    p = EngineParams(early_write_off=True)  # a partial call on today's engine can leave a deep rest
+    coll, debt, price, h_maint, _ = pos
+    out = engine.liquidate(p, coll, debt, price, h_maint, h_maint, max(1, debt * frac // 10_000))
+    if out.debt:
+        cover = model.collateral_value(out.collateral, price) * WAD // (WAD + out.bonus)
+        assert out.debt <= cover  # what is left can be liquidated in full at the bonus
+    assert out.repaid + out.bad_debt + out.debt == debt
+
+
+def test_early_write_off_hand_checked():
+    # 100 tokens at 50.0 (value 5,000) against 6,000 of debt: deep. A liquidator repays 1,000.
+    coll, price, h, debt = 100 * 10**18, 50 * 10**6, 20 * PCT, 6_000 * 10**6
+    late = engine.liquidate(EngineParams(), coll, debt, price, h, h, 1_000 * 10**6)
+    assert late.bad_debt == 0 and late.debt == 5_000 * 10**6  # the loss waits for the collateral to run out
+    early = engine.liquidate(EngineParams(early_write_off=True), coll, debt, price, h, h, 1_000 * 10**6)
+    # seized 21 tokens (1,050 of value); 79 tokens = 3,950 cover 3,950 / 1.05 = 3,761.90 of debt
+    assert early.seized == 21 * 10**18
+    assert early.debt == 3_950 * 10**6 * WAD // (WAD + 5 * PCT)
+    assert early.bad_debt == 5_000 * 10**6 - early.debt
+
+
+# --- splitting never pays more ----------------------------------------------------------------------------
+
+
+def _split(p, pos, parts):
+    """Liquidate `pos` in several calls at the same price; (total repaid, total seized, bonus of call 1)."""
+    coll, debt, price, h_maint, h_init = pos
+    repaid = seized = 0
+    first = None
+    for offered in parts:
+        value = model.collateral_value(coll, price)
+        if debt == 0 or model.is_healthy(debt, value, h_maint):
+            break
+        try:
+            out = engine.liquidate(p, coll, debt, price, h_maint, engine.target_haircut(p, h_maint, h_init), offered)
+        except EngineError:
+            break
+        first = out.bonus if first is None else first
+        repaid += out.repaid
+        seized += out.seized
+        coll, debt = out.collateral, out.debt
+    return repaid, seized, first
+
+
+@given(pos=position(), cuts=st.lists(st.integers(1, 10_000), min_size=2, max_size=5))
+@prop
+def test_splitting_never_pays_more_than_one_call(pos, cuts):
+    for name in ("curve", "curve_dust_writeoff", "today", "maint2"):
+        p = ENGINES[name]
+        p.check(H_MIN)
+        debt = pos[1]
+        parts = [max(1, debt * c // 10_000) for c in cuts]
+        repaid, seized, b1 = _split(p, pos, parts)
+        if repaid == 0:
+            continue
+        # the split's collateral per unit repaid is never above the first call's bonus: the same repaid
+        # in one call at that bonus would get at least as much
+        assert seized <= repaid * (WAD + b1) // pos[2]
+
+
+def test_splitting_pays_more_when_the_curve_rises_below_the_deep_line():
+    # the care the property needs: a curve that still rises below the deep line (check() rejects it).
+    # A deep position (V < (1 + b) D) loses health with every partial call, so its bonus keeps rising.
+    bad = EngineParams(bonus_min=2 * PCT, bonus_max=20 * PCT, bonus_slope=WAD // 2)
+    with pytest.raises(EngineError):
+        bad.check(H_MIN)
+    coll, price, h = 100 * 10**18, 100 * 10**6, H_MIN
+    debt = 9_800 * 10**6  # value 10,000: HF = 10,000 x 0.87 / 9,800 = 0.888, below the deep line 0.9135
+    pos = (coll, debt, price, h, h)
+    one_r, one_s, _ = _split(bad, pos, [2_000 * 10**6])
+    many_r, many_s, _ = _split(bad, pos, [500 * 10**6] * 4)
+    assert one_r == many_r == 2_000 * 10**6
+    assert many_s > one_s  # splitting paid more
+    # the shipped curve is flat there, so the same split pays the same
+    one_r, one_s, _ = _split(CURVE, pos, [2_000 * 10**6])
+    many_r, many_s, _ = _split(CURVE, pos, [500 * 10**6] * 4)
+    assert many_s <= one_s
+
+
+# --- the float twin the simulator uses -------------------------------------------------------------------
+
+
+def _near_a_boundary(p, coll, debt, price, h_maint, out) -> bool:
+    """Inputs within rounding of a decision of the engine (deep line, close-factor threshold, dust floor),
+    where integer rounding and exact floats may legitimately decide differently."""
+    value = model.collateral_value(coll, price)
+    hf = model.health_factor(debt, value, h_maint)
+    deep = abs(value * WAD - debt * (WAD + out.bonus)) <= debt * WAD // 10**5
+    cf = p.target == "close_factor" and abs(hf - p.full_close_hf) <= WAD // 10**5
+    dust = p.min_debt > 0 and abs(debt - out.repaid - p.min_debt) <= p.min_debt // 10**4 + 1
+    return deep or cf or dust
+
+
+@given(pos=position(), frac=st.integers(1, 10_000))
+@prop
+def test_float_twin_matches_the_integer_engine(pos, frac):
+    coll, debt, price, h_maint, h_init = pos
+    assume(debt >= 100 * 10**6)  # the twin has no rounding: compare where a raw unit is small
+    offered = max(1, debt * frac // 10_000)
+    unit_c, unit_l = 10**18, 10**6
+    for p in ENGINES.values():
+        ht = engine.target_haircut(p, h_maint, h_init)
+        try:
+            out = engine.liquidate(p, coll, debt, price, h_maint, ht, offered)
+        except EngineError:
+            continue
+        fp = engine.FloatParams.of(p, unit_l)
+        r, s, bad, b = engine.liquidate_vec(
+            fp, np.array([coll / unit_c]), np.array([debt / unit_l]), price / unit_l, np.array([h_maint / WAD]),
+            np.array([ht / WAD]), np.array([offered / unit_l]),
+        )
+        tol_r = (1e-6 * debt + 100) / unit_l  # rounding: the integer repay's ceil and V - 1 (a few units)
+        tol_s = tol_r * 1.2 / (price / unit_l) + 1e-6 * coll / unit_c
+        agree = (
+            abs(b[0] - out.bonus / WAD) < 1e-7  # the integer HF floors the value: a few 1e-9
+            and abs(r[0] - out.repaid / unit_l) <= tol_r
+            and abs(s[0] - out.seized / unit_c) <= tol_s
+            and abs(bad[0] - out.bad_debt / unit_l) <= tol_r
+        )
+        assert agree or _near_a_boundary(p, coll, debt, price, h_maint, out), (p, out, r, s, bad, b)
+
+
+# --- anti-procyclicality -----------------------------------------------------------------------------------
+
+
+def test_apc_transforms():
+    assert engine.apc_buffer(13 * PCT, 13 * PCT) == model.ceil_div(13 * PCT * 125, 100)  # calm: the buffer
+    assert engine.apc_buffer(30 * PCT, 13 * PCT) == 30 * PCT  # a rise consumes it first
+    s = engine.apc_stress_sigma(WAD // 2, 2 * WAD)  # sqrt(0.75 x 0.25 + 0.25 x 4) = 1.0897
+    assert s == model.isqrt(model.ceil_div(75 * PCT * (WAD // 2) ** 2 + 25 * PCT * (2 * WAD) ** 2, WAD)) + 1
+    assert abs(s / WAD - (0.75 * 0.25 + 0.25 * 4) ** 0.5) < 1e-12
+    assert engine.apc_stress_sigma(WAD, WAD) == WAD
+    assert engine.apc_floor_sigma(WAD // 2, WAD) == WAD and engine.apc_floor_sigma(2 * WAD, WAD) == 2 * WAD
+
+
+def test_hourly_cap_room():
+    p = EngineParams(hourly_cap=WAD // 2)
+    room, window = engine.cap_room(p, 0, 0, 10 * 3600 + 5, 1_000)
+    assert (room, window) == (500, 10)
+    assert engine.cap_room(p, 400, 10, 10 * 3600 + 3599, 1_000) == (100, 10)
+    assert engine.cap_room(p, 600, 10, 10 * 3600 + 1, 1_000) == (0, 10)
+    assert engine.cap_room(p, 600, 10, 11 * 3600, 1_000) == (500, 11)  # a new hour
