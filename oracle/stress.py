@@ -416,7 +416,7 @@ class KeeperMarket:
         init = model.base_haircut(eff, self.vc_init, self.rate, p.horizon, p.bonus)
         if buffer_min is not None:  # engine.apc_buffer on the floored bases (market side)
             target, init = buffer_min(target, init)
-        self.base = self.ramp.poke_market(target, self.posted.observed_at, now, p, self.posted.depth)
+        self.base = self.ramp.poke_market(target, now, p, self.posted.depth)
         self.init_base = init
 
 

@@ -33,7 +33,7 @@ def test_haircut_matches_the_model_at_every_bar(candles_of):
         now = int(c.ts[i]) + c.period
         sigma, depth = rep.sigma_wad[i], rep.depth_raw[i]
         # every bar is posted (observed at `now`) and the market poked right after
-        base = state.poke_market(model.maint_base_target(p, sigma, rate), now, now, p, depth)
+        base = state.poke_market(model.maint_base_target(p, sigma, rate), now, p, depth)
         assert rep.maint_base[i] == base
         assert state.depth >= depth  # the maintenance depth follows a fall at a bounded pace
         assert rep.h_maint_wad[i] == model.h_maint(p, base, value, state.depth)
