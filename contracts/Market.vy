@@ -91,7 +91,7 @@ MAX_FEED_DEVIATION: constant(uint256) = 5 * 10**17
 MIN_FEED_AGE: constant(uint256) = 60
 MAX_FEED_AGE: constant(uint256) = 7 * 86_400
 # @dev Where has_feed sits in the hot_b word (market_math).
-HAS_FEED_BIT: constant(uint256) = 1 << 40
+HAS_FEED_BIT: constant(uint256) = 1
 
 # @dev The loan token (lent, borrowed, repaid).
 LOAN: public(immutable(address))
@@ -112,6 +112,8 @@ FEED_CHECK: public(immutable(address))
 _DECIMALS: immutable(uint8)
 # @dev Collateral token decimals (to scale a price feed's answer).
 COLL_DECIMALS: public(immutable(uint8))
+# @dev One whole loan token in raw units (the unit of `min_debt`).
+LOAN_UNIT: public(immutable(uint256))
 
 
 # @dev ERC-20 share balances (shares, DECIMALS decimals).
@@ -127,22 +129,19 @@ symbol: public(String[32])
 
 # @dev total_debt:128 | total_debt_shares:128 (loan raw units | debt shares).
 _debt_word: uint256
-# @dev idle:128 | last_update:40 | u_ema:64 | paused:8 (raw units | seconds | WAD | flag).
+# @dev idle:128 | last_update:32 | u_ema:60 | cap_hour:16 | cap_used:19 | paused:1 (layout in market_math.vy).
 _state_word: uint256
 # @dev maint_base:64 | ramp_at:40 | maint_depth:88 | base_gap:32 | depth_gap:32
 #      (WAD | seconds | raw units | 1e9 wei | 1e-9 of maint_depth). Written only
-#      by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
+#      by pokes (poke, setters), so lender, repay and liquidation calls never touch it.
 _ramp_word: uint256
-# @dev The hot parameters, two words (layout in market_math.vy).
+# @dev The hot parameters, three words (layout in market_math.vy); _hot_c is read by liquidations only.
 _hot_a: uint256
 _hot_b: uint256
+_hot_c: uint256
 # @dev feed:160 | max_deviation:32 (1e9 units) | max_age:32 (seconds) | exponent:8
 #      (feed answer * 10**exponent = price at PRICE_SCALE); read only when has_feed.
 _feed_word: uint256
-# @dev The risk parameters as set (for the view).
-risk_params: public(market_params.RiskParams)
-# @dev The rate parameters as set (for the view).
-rate_params: public(market_params.RateParams)
 # @dev Borrower position: collateral:128 | debt_shares:128 (collateral raw units | debt shares).
 _positions: HashMap[address, uint256]
 # @dev 1-based index of an account in the borrower list (0 = not listed).
@@ -204,30 +203,12 @@ event Liquidated:
     repaid: uint256
     seized: uint256
     shares: uint256
+    bonus: uint256
 
 event BadDebtRealized:
     borrower: indexed(address)
     assets: uint256
     shares: uint256
-
-event RiskParamsSet:
-    z_init: uint256
-    z_maint: uint256
-    horizon: uint256
-    bonus: uint256
-    h_min: uint256
-    h_max: uint256
-    slip_k: uint256
-    ramp_per_hour: uint256
-    stale_after: uint256
-    stale_sigma: uint256
-    max_spread: uint256
-
-event RateParamsSet:
-    base: uint256
-    slope1: uint256
-    slope2: uint256
-    kink: uint256
 
 event PriceFeedSet:
     feed: indexed(address)
@@ -280,29 +261,29 @@ def __init__(
     FEED_CHECK = staticcall IMarketFactory(msg.sender).FEED_CHECK()
     _DECIMALS = staticcall IERC20Detailed(loan_token).decimals() + DECIMALS_OFFSET
     COLL_DECIMALS = staticcall IERC20Detailed(collateral_token).decimals()
+    LOAN_UNIT = 10 ** convert(_DECIMALS - DECIMALS_OFFSET, uint256)
     self.name = name_
     self.symbol = symbol_
 
 
 @external
-def initialize(risk: market_params.RiskParams, rates: market_params.RateParams):
+def initialize(words: uint256[3]):
     """
-    @notice Set the first parameters (the factory, once, right after deploying).
-            Every parameter is checked against its bounds.
-    @param risk Risk parameters.
-    @param rates Rate parameters.
+    @notice Set the first parameters (the factory, once, right after deploying):
+            the packed words of `MarketFactory.pack_params`, which checked every bound.
+    @param words The three packed parameter words.
     """
     assert msg.sender == FACTORY, "market: not the factory"
     assert self._state_word == 0, "market: initialized"
-    self._store_params(risk, rates)
-    self._log_risk(risk)
-    log RateParamsSet(base=rates.base, slope1=rates.slope1, slope2=rates.slope2, kink=rates.kink)
+    self._store_words(words)
     self._state_word = market_math.pack_state(market_math.Totals(
-        total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, u_ema=0, paused=False,
+        total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, u_ema=0, cap_hour=0, cap_used=0,
+        paused=False,
     ))
     # The ramp starts at the cap: the first poke loosens it to its target at once.
     self._ramp_word = market_math.pack_ramp(market_math.Ramp(
-        maint_base=risk.h_max, ramp_at=block.timestamp, maint_depth=0, base_gap=0, depth_gap=0,
+        maint_base=market_math.h_max(market_math.unpack_hot(words[0], 0, 0)), ramp_at=block.timestamp,
+        maint_depth=0, base_gap=0, depth_gap=0,
     ))
 
 
@@ -677,6 +658,7 @@ def borrow(amount: uint256, receiver: address) -> uint256:
     t.total_debt += amount
     t.idle -= amount
     debt: uint256 = market_math.to_debt(shares, t, True)
+    assert debt >= market_math.min_debt(h, LOAN_UNIT), "market: debt below minimum"
     assert market_math.healthy_init(
         word >> 128, debt, r.price, market_math.risk_rate(t, h), r.sigma, r.depth, r.spread, h
     ), "market: unhealthy after action"
@@ -691,18 +673,21 @@ def borrow(amount: uint256, receiver: address) -> uint256:
 def repay(amount: uint256, on_behalf: address) -> uint256:
     """
     @notice Repay up to `amount` of `on_behalf`'s debt (capped at the debt).
-            Works when paused or stale. Credits what arrived.
+            Works when paused or stale. Credits what arrived. A repay may not
+            leave a debt below the market's minimum (repay it all instead).
     @param amount Loan-token raw units (max_value(uint256) = everything).
     @param on_behalf The position repaid.
     @return The loan-token raw units credited.
     """
-    t: market_math.Totals = self._accrue()
+    h: market_math.Hot = market_math.unpack_hot(0, self._hot_b, 0)
+    t: market_math.Totals = self._accrue_with(h)
     word: uint256 = self._positions[on_behalf]
     shares: uint256 = word & MASK128
     assert shares != 0, "market: no debt"
     debt: uint256 = market_math.to_debt(shares, t, True)
     wanted: uint256 = min(amount, debt)
     assert wanted != 0, "market: zero amount"
+    assert wanted == debt or debt - wanted >= market_math.min_debt(h, LOAN_UNIT), "market: would leave dust"
     repaid: uint256 = self._pull(LOAN, wanted)
     assert repaid != 0, "market: zero amount"
     burnt: uint256 = shares
@@ -726,58 +711,53 @@ def repay(amount: uint256, on_behalf: address) -> uint256:
 def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     """
     @notice Repay part of an unhealthy position's debt and seize collateral
-            worth `repaid * (1 + bonus)`; debt left with no collateral is bad
-            debt, written off against lenders (event BadDebtRealized).
-            Judged by the ramped effective H_maint; works when paused or stale.
+            worth `repaid * (1 + bonus)`. Judged by the ramped effective
+            H_maint; works when paused or stale. The engine (market_math.liquidation):
+            - one call repays at most what restores max(H_init, H_maint + target_margin),
+              or the whole debt when the position is small (<= min_debt) or too deep to
+              save (its collateral is worth less than the debt plus the bonus);
+            - the bonus grows from bonus_min just below the line to `bonus` (the most)
+              as the health factor falls, and is flat below the depth where a partial
+              call lowers health: splitting a liquidation never pays more;
+            - a call may not leave a debt below min_debt: it takes all (the liquidator
+              must offer it) or reverts "market: would leave dust";
+            - debt the collateral left cannot pay for at the bonus is written off at
+              once as bad debt (event BadDebtRealized);
+            - the collateral value liquidated per hour is at most liq_cap times the
+              posted depth ("market: liquidation cap reached").
+            The maintenance ramp is judged as a poke now would leave it but not
+            stored (`poke` stores it).
     @param borrower The position.
-    @param repay_amount Loan-token raw units the liquidator offers.
+    @param repay_amount The most (loan-token raw units) the liquidator will repay.
     @return The collateral seized.
     """
     assert repay_amount != 0, "market: zero amount"
-    h: market_math.Hot = self._hot()
+    h: market_math.Hot = market_math.unpack_hot(self._hot_a, self._hot_b, self._hot_c)
     t: market_math.Totals = self._accrue_with(h)
     r: market_math.Risk = self._read_risk(h)
-    rp: market_math.Ramp = market_math.poked(self._load_ramp(), t, h, r, block.timestamp)
-    self._ramp_word = market_math.pack_ramp(rp)
     assert r.price != 0, "market: no price"
+    rp: market_math.Ramp = market_math.poked(self._load_ramp(), t, h, r, block.timestamp)
     word: uint256 = self._positions[borrower]
     collateral: uint256 = word >> 128
     shares: uint256 = word & MASK128
-    debt: uint256 = market_math.to_debt(shares, t, True)
-    assert not market_math.healthy_maint(collateral, debt, r.price, rp.maint_base, rp.maint_depth, h), (
-        "market: position healthy"
+    liq: market_math.Liquidation = market_math.liquidation(
+        collateral, shares, t, h, r, rp, repay_amount, market_math.min_debt(h, LOAN_UNIT), block.timestamp
     )
-    wanted: uint256 = min(repay_amount, debt)
-    # the most the remaining collateral can pay for, rounded up
-    affordable: uint256 = self._ceil_div(market_math.value(collateral, r.price) * WAD, WAD + market_math.bonus(h))
-    wanted = min(wanted, max(affordable, 1))
-    repaid: uint256 = self._pull(LOAN, wanted)
-    assert repaid != 0, "market: zero amount"
-    # rounds down: the liquidator never gets more collateral than paid for
-    seized: uint256 = min(repaid * (WAD + market_math.bonus(h)) // WAD * PRICE_SCALE // r.price, collateral)
-    burnt: uint256 = shares
-    if repaid < debt:
-        burnt = market_math.debt_to_shares(repaid, t, False)
-    t.total_shares -= burnt
-    t.total_debt -= min(repaid, t.total_debt)
-    t.idle += repaid
-    shares -= burnt
-    collateral -= seized
-    if collateral == 0 and shares != 0:
-        # nothing left to seize: the rest is bad debt, socialised to lenders
-        bad: uint256 = market_math.to_debt(shares, t, False)
-        bad = min(bad, t.total_debt)
-        t.total_debt -= bad
-        t.total_shares -= shares
-        log BadDebtRealized(borrower=borrower, assets=bad, shares=shares)
-        shares = 0
-    if t.total_shares == 0:
-        t.total_debt = 0  # as in repay: no residue without debt shares
-    self._positions[borrower] = (collateral << 128) | shares
-    self._store_totals(t)
-    self._push(COLLATERAL, msg.sender, seized)
-    log Liquidated(liquidator=msg.sender, borrower=borrower, repaid=repaid, seized=seized, shares=burnt)
-    return seized
+    received: uint256 = self._pull(LOAN, liq.repaid)
+    assert received != 0, "market: zero amount"
+    if received != liq.repaid:
+        # a token that charges a fee on transfer: settle what arrived
+        liq = market_math.settle(collateral, shares, t, r.price, liq.bonus, received, False)
+    self._store_totals(market_math.liquidated(t, h, r.price, r.depth, liq, received, block.timestamp))
+    self._positions[borrower] = ((collateral - liq.seized) << 128) | (shares - liq.burnt - liq.bad_shares)
+    self._push(COLLATERAL, msg.sender, liq.seized)
+    log Liquidated(
+        liquidator=msg.sender, borrower=borrower, repaid=received, seized=liq.seized, shares=liq.burnt,
+        bonus=liq.bonus,
+    )
+    if liq.bad_shares != 0:
+        log BadDebtRealized(borrower=borrower, assets=liq.bad, shares=liq.bad_shares)
+    return liq.seized
 
 
 @external
@@ -824,64 +804,6 @@ def total_debt() -> uint256:
 
 @external
 @view
-def total_debt_shares() -> uint256:
-    """
-    @notice All debt shares.
-    """
-    return self._load_totals().total_shares
-
-
-@external
-@view
-def idle() -> uint256:
-    """
-    @notice Loan-token raw units held for lenders (not lent out).
-    """
-    return self._load_totals().idle
-
-
-@external
-@view
-def paused() -> bool:
-    """
-    @notice Whether borrow, withdraw and lender deposits/withdrawals are stopped.
-    """
-    return self._load_totals().paused
-
-
-@external
-@view
-def last_update() -> uint256:
-    """
-    @notice Time of the last interest accrual.
-    """
-    return self._load_totals().last_update
-
-
-@external
-@view
-def ramp_at() -> uint256:
-    """
-    @notice Time of the last ramp poke.
-    """
-    return market_math.unpack_ramp(self._ramp_word).ramp_at
-
-
-@external
-@view
-def price_feed() -> (address, uint256, uint256):
-    """
-    @notice The price feed cross-checking new risk (empty when none), its
-            largest relative deviation from the oracle (WAD) and largest age (s).
-    """
-    if self._hot_b & HAS_FEED_BIT == 0:
-        return empty(address), 0, 0
-    w: uint256 = self._feed_word
-    return convert(convert(w >> 96, uint160), address), ((w >> 40) & MASK32) * PPB, (w >> 8) & MASK32
-
-
-@external
-@view
 def state() -> IMarket.MarketState:
     """
     @notice The raw storage words (for MarketLens, which decodes them with market_math).
@@ -892,7 +814,9 @@ def state() -> IMarket.MarketState:
         ramp_word=self._ramp_word,
         hot_a=self._hot_a,
         hot_b=self._hot_b,
+        hot_c=self._hot_c,
         total_supply=self.totalSupply,
+        feed_word=self._feed_word,
     )
 
 
@@ -921,26 +845,44 @@ def borrowers(start: uint256, count: uint256) -> DynArray[IMarket.Borrower, MAX_
 @external
 def set_risk_params(risk: market_params.RiskParams):
     """
-    @notice Replace the risk parameters (owner); each is bounded.
-            The ramp keeps its value and moves to the new target from there.
+    @notice Replace the risk parameters (owner); each is bounded. The factory
+            keeps them (`risk_params()`) and logs `RiskParamsSet`. The ramp
+            keeps its value and moves to the new target from there.
     @param risk New risk parameters.
     """
     ownable._check_owner()
     self._poke()
-    self._store_params(risk, self.rate_params)
-    self._log_risk(risk)
+    self._store_words(extcall IMarketFactory(FACTORY).set_risk_params(risk))
 
 
 @external
 def set_rate_params(rates: market_params.RateParams):
     """
-    @notice Replace the rate parameters (owner); interest up to now accrues at the old rate.
+    @notice Replace the rate parameters (owner); interest up to now accrues at
+            the old rate. The factory keeps them and logs `RateParamsSet`.
     @param rates New rate parameters.
     """
     ownable._check_owner()
     self._poke()
-    self._store_params(self.risk_params, rates)
-    log RateParamsSet(base=rates.base, slope1=rates.slope1, slope2=rates.slope2, kink=rates.kink)
+    self._store_words(extcall IMarketFactory(FACTORY).set_rate_params(rates))
+
+
+@external
+@view
+def risk_params() -> market_params.RiskParams:
+    """
+    @notice The risk parameters as set (kept by the factory).
+    """
+    return staticcall IMarketFactory(FACTORY).risk_params(self)
+
+
+@external
+@view
+def rate_params() -> market_params.RateParams:
+    """
+    @notice The rate parameters as set (kept by the factory).
+    """
+    return staticcall IMarketFactory(FACTORY).rate_params(self)
 
 
 @external
@@ -1038,48 +980,20 @@ def _load_ramp() -> market_math.Ramp:
 @view
 def _hot() -> market_math.Hot:
     """
-    @dev Unpack the two parameter words.
+    @dev Unpack the parameter words new risk and pokes use (not the liquidation word).
     """
-    return market_math.unpack_hot(self._hot_a, self._hot_b)
+    return market_math.unpack_hot(self._hot_a, self._hot_b, 0)
 
 
 @internal
-def _store_params(p: market_params.RiskParams, r: market_params.RateParams):
+def _store_words(w: uint256[3]):
     """
-    @dev Validate both parameter sets (through the factory: the bounds and
-         their messages live in market_params), precompute the coefficients,
-         pack the hot words (keeping the feed flag), store. The callers log.
+    @dev Store the packed parameter words (checked and packed by the factory),
+         keeping the feed flag.
     """
-    # reverts with the bound's own message ("market: ...")
-    assert staticcall IMarketFactory(FACTORY).validate_risk(p)  # dev: always True
-    assert staticcall IMarketFactory(FACTORY).validate_rates(r)  # dev: always True
-    # the coefficients round up to the 1e9 grid (a larger haircut)
-    vol_init: uint256 = self._ceil_div(risk_model.vol_coefficient(p.z_init, p.horizon), PPB)
-    vol_maint: uint256 = self._ceil_div(risk_model.vol_coefficient(p.z_maint, p.horizon), PPB)
-    self._hot_a = (
-        (vol_init << 224) | (vol_maint << 192) | ((p.h_min // PPB) << 160) | ((p.h_max // PPB) << 128)
-        | ((p.bonus // PPB) << 96) | ((p.ramp_per_hour // PPB) << 64) | ((p.slip_k // (50 * PPB)) << 32)
-        | (p.max_spread // PPB)
-    )
-    self._hot_b = (
-        ((p.stale_sigma // market_params.SIGMA_UNIT) << 224) | (p.horizon << 204) | (p.stale_after << 184)
-        | ((r.base // PPB) << 152) | ((r.slope1 // PPB) << 120) | ((r.slope2 // PPB) << 80)
-        | ((r.kink // PPB) << 48) | (self._hot_b & HAS_FEED_BIT)
-    )
-    self.risk_params = p
-    self.rate_params = r
-
-
-@internal
-def _log_risk(p: market_params.RiskParams):
-    """
-    @dev The RiskParamsSet event.
-    """
-    log RiskParamsSet(
-        z_init=p.z_init, z_maint=p.z_maint, horizon=p.horizon, bonus=p.bonus, h_min=p.h_min,
-        h_max=p.h_max, slip_k=p.slip_k, ramp_per_hour=p.ramp_per_hour, stale_after=p.stale_after,
-        stale_sigma=p.stale_sigma, max_spread=p.max_spread,
-    )
+    self._hot_a = w[0]
+    self._hot_b = w[1] | (self._hot_b & HAS_FEED_BIT)
+    self._hot_c = w[2]
 
 
 # ------------------------------------------------------------------ internals: interest, risk, ramp
@@ -1091,7 +1005,7 @@ def _accrue() -> market_math.Totals:
          rate parameters are needed: the second parameter word alone is read (one cold slot less for
          lender calls and repay).
     """
-    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b), block.timestamp)
+    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b, 0), block.timestamp)
 
 
 @internal
@@ -1108,7 +1022,7 @@ def _view_totals() -> market_math.Totals:
     """
     @dev Totals as an accrual now would leave them (for views).
     """
-    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b), block.timestamp)
+    return market_math.accrued(self._load_totals(), market_math.unpack_hot(0, self._hot_b, 0), block.timestamp)
 
 
 @internal

@@ -20,7 +20,7 @@ from .modules import market_params
 
 
 interface IMarketInit:
-    def initialize(risk: market_params.RiskParams, rates: market_params.RateParams): nonpayable
+    def initialize(words: uint256[3]): nonpayable
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
@@ -49,6 +49,10 @@ num_markets: public(uint256)
 market_for: public(HashMap[address, HashMap[address, address]])
 # @dev Whether this factory deployed the market (its parameters obey the bounds).
 is_market: public(HashMap[address, bool])
+# @dev Each market's risk parameters as set.
+risk_params: public(HashMap[address, market_params.RiskParams])
+# @dev Each market's rate parameters as set.
+rate_params: public(HashMap[address, market_params.RateParams])
 
 
 event MarketCreated:
@@ -57,6 +61,32 @@ event MarketCreated:
     collateral_token: indexed(address)
     asset_id: uint256
     index: uint256
+
+event RiskParamsSet:
+    market: indexed(address)
+    z_init: uint256
+    z_maint: uint256
+    horizon: uint256
+    bonus: uint256
+    h_min: uint256
+    h_max: uint256
+    slip_k: uint256
+    ramp_per_hour: uint256
+    stale_after: uint256
+    stale_sigma: uint256
+    max_spread: uint256
+    bonus_min: uint256
+    target_margin: uint256
+    init_gap: uint256
+    min_debt: uint256
+    liq_cap: uint256
+
+event RateParamsSet:
+    market: indexed(address)
+    base: uint256
+    slope1: uint256
+    slope2: uint256
+    kink: uint256
 
 
 @deploy
@@ -108,7 +138,12 @@ def create_market(
     market: address = create_from_blueprint(
         MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, name, symbol,
     )
-    extcall IMarketInit(market).initialize(risk, rates)
+    words: uint256[3] = market_params.pack(risk, rates)
+    self.risk_params[market] = risk
+    self.rate_params[market] = rates
+    self._log_risk(market, risk)
+    self._log_rates(market, rates)
+    extcall IMarketInit(market).initialize(words)
     index: uint256 = self.num_markets
     self.markets[index] = market
     self.num_markets = index + 1
@@ -142,3 +177,62 @@ def validate_rates(rates: market_params.RateParams) -> bool:
     """
     market_params.validate_rates(rates)
     return True
+
+
+@external
+@pure
+def pack_params(risk: market_params.RiskParams, rates: market_params.RateParams) -> uint256[3]:
+    """
+    @notice Revert with the bound's own message unless every parameter is
+            inside its hard bounds; else the market's three packed parameter
+            words (markets call this on every change; layouts in market_math.vy).
+    @param risk The risk parameters.
+    @param rates The rate parameters.
+    """
+    return market_params.pack(risk, rates)
+
+
+@external
+def set_risk_params(risk: market_params.RiskParams) -> uint256[3]:
+    """
+    @notice Record a market's new risk parameters (the market calls this from
+            its owner-only `set_risk_params`); reverts with the bound's own
+            message unless every parameter is inside its hard bounds.
+    @param risk The risk parameters.
+    @return The market's three packed parameter words.
+    """
+    assert self.is_market[msg.sender], "factory: not a market"
+    words: uint256[3] = market_params.pack(risk, self.rate_params[msg.sender])
+    self.risk_params[msg.sender] = risk
+    self._log_risk(msg.sender, risk)
+    return words
+
+
+@external
+def set_rate_params(rates: market_params.RateParams) -> uint256[3]:
+    """
+    @notice Record a market's new rate parameters (the market calls this from
+            its owner-only `set_rate_params`); bounded like `set_risk_params`.
+    @param rates The rate parameters.
+    @return The market's three packed parameter words.
+    """
+    assert self.is_market[msg.sender], "factory: not a market"
+    words: uint256[3] = market_params.pack(self.risk_params[msg.sender], rates)
+    self.rate_params[msg.sender] = rates
+    self._log_rates(msg.sender, rates)
+    return words
+
+
+@internal
+def _log_risk(market: address, p: market_params.RiskParams):
+    log RiskParamsSet(
+        market=market, z_init=p.z_init, z_maint=p.z_maint, horizon=p.horizon, bonus=p.bonus, h_min=p.h_min,
+        h_max=p.h_max, slip_k=p.slip_k, ramp_per_hour=p.ramp_per_hour, stale_after=p.stale_after,
+        stale_sigma=p.stale_sigma, max_spread=p.max_spread, bonus_min=p.bonus_min,
+        target_margin=p.target_margin, init_gap=p.init_gap, min_debt=p.min_debt, liq_cap=p.liq_cap,
+    )
+
+
+@internal
+def _log_rates(market: address, r: market_params.RateParams):
+    log RateParamsSet(market=market, base=r.base, slope1=r.slope1, slope2=r.slope2, kink=r.kink)

@@ -24,6 +24,9 @@ from .modules import market_math
 WAD: constant(uint256) = 10**18
 # @dev Most positions one `positions` call returns.
 MAX_PAGE: constant(uint256) = 1_000
+# @dev The parameter grid and a 32-bit mask (the feed word's layout).
+PPB: constant(uint256) = 10**9
+MASK32: constant(uint256) = 2**32 - 1
 
 
 struct View:
@@ -31,6 +34,14 @@ struct View:
     h: market_math.Hot
     r: market_math.Risk
     rp: market_math.Ramp
+
+
+struct Quote:
+    repaid: uint256         # loan raw units the liquidation would take
+    seized: uint256         # collateral raw units it would give
+    bonus: uint256          # WAD
+    bad_debt: uint256       # loan raw units it would write off
+    debt_left: uint256      # the position's debt after it, loan raw units
 
 
 struct PositionView:
@@ -128,6 +139,107 @@ def max_borrowable(market: address, account: address) -> uint256:
     if debt >= limit:
         return 0
     return min(limit - debt, v.t.idle)
+
+
+@external
+@view
+def liquidation_room(market: address) -> uint256:
+    """
+    @notice Collateral value (loan raw units) the market's hourly liquidation cap
+            still allows this hour; max_value(uint256) when there is no cap.
+    """
+    v: View = self._view(market)
+    room: uint256 = market_math.cap_room(v.t, v.h, v.r.depth, block.timestamp)
+    if room == market_math.MAX_VALUE:
+        return max_value(uint256)
+    return room
+
+
+@external
+@view
+def liquidation_quote(market: address, account: address, offered: uint256) -> Quote:
+    """
+    @notice What `Market.liquidate(account, offered)` would do now (the same engine, the ramp and interest
+            projected as the transaction would see them); all zero when the position cannot be liquidated
+            (healthy, no price, or the hourly cap spent). Reverts as the market would when `offered` is
+            short of a liquidation that must take the whole debt ("market: would leave dust").
+    """
+    v: View = self._view(market)
+    if v.r.price == 0 or offered == 0:
+        return empty(Quote)
+    collateral: uint256 = (staticcall IMarket(market).position(account))[0]
+    shares: uint256 = staticcall IMarket(market).debt_shares(account)
+    value: uint256 = market_math.value(collateral, v.r.price)
+    h_m: uint256 = market_math.h_maint(value, v.rp.maint_base, v.rp.maint_depth, v.h)
+    if market_math.to_debt(shares, v.t, True) * WAD <= value * (WAD - h_m):
+        return empty(Quote)
+    room: uint256 = market_math.cap_room(v.t, v.h, v.r.depth, block.timestamp)
+    if room * WAD // (WAD + market_math.bonus(v.h)) == 0:
+        return empty(Quote)
+    q: market_math.Liquidation = market_math.engine(
+        collateral, shares, v.t, v.r.price, h_m, self._h_init(value, v), offered, room,
+        market_math.min_debt(v.h, staticcall IMarket(market).LOAN_UNIT()), v.h,
+    )
+    return Quote(repaid=q.repaid, seized=q.seized, bonus=q.bonus, bad_debt=q.bad, debt_left=q.debt_left)
+
+
+@external
+@view
+def idle(market: address) -> uint256:
+    """
+    @notice Loan-token raw units the market holds for lenders (not lent out).
+    """
+    return market_math.unpack_totals(0, (staticcall IMarket(market).state()).state_word).idle
+
+
+@external
+@view
+def total_debt_shares(market: address) -> uint256:
+    """
+    @notice All debt shares.
+    """
+    return market_math.unpack_totals((staticcall IMarket(market).state()).debt_word, 0).total_shares
+
+
+@external
+@view
+def paused(market: address) -> bool:
+    """
+    @notice Whether borrow, collateral withdrawal and lender deposits/withdrawals are stopped.
+    """
+    return market_math.unpack_totals(0, (staticcall IMarket(market).state()).state_word).paused
+
+
+@external
+@view
+def last_update(market: address) -> uint256:
+    """
+    @notice Time of the market's last interest accrual.
+    """
+    return market_math.unpack_totals(0, (staticcall IMarket(market).state()).state_word).last_update
+
+
+@external
+@view
+def ramp_at(market: address) -> uint256:
+    """
+    @notice Time of the market's last ramp poke.
+    """
+    return market_math.unpack_ramp((staticcall IMarket(market).state()).ramp_word).ramp_at
+
+
+@external
+@view
+def price_feed(market: address) -> (address, uint256, uint256):
+    """
+    @notice The price feed cross-checking the market's new risk (empty when
+            none), its largest relative deviation from the oracle (WAD) and
+            largest age (seconds).
+    """
+    w: uint256 = (staticcall IMarket(market).state()).feed_word
+    if w == 0:
+        return empty(address), 0, 0
+    return convert(convert(w >> 96, uint160), address), ((w >> 40) & MASK32) * PPB, (w >> 8) & MASK32
 
 
 @external
@@ -234,7 +346,7 @@ def _view(market: address) -> View:
     @dev Everything a view needs, projected to now as a transaction would see it.
     """
     s: IMarket.MarketState = staticcall IMarket(market).state()
-    h: market_math.Hot = market_math.unpack_hot(s.hot_a, s.hot_b)
+    h: market_math.Hot = market_math.unpack_hot(s.hot_a, s.hot_b, s.hot_c)
     t: market_math.Totals = market_math.accrued(
         market_math.unpack_totals(s.debt_word, s.state_word), h, block.timestamp
     )

@@ -126,6 +126,12 @@ class RiskParams:
     stale_after: int = 2 * HOUR  # metrics older than this are stale
     stale_sigma: int = 2 * WAD  # stressed sigma floor once stale
     max_spread: int = 2 * WAD // 100  # a wider spread of the oracle signers' prices stops new risk
+    # the liquidation engine (docs/STRESS.md chose these with `ballast stress`)
+    bonus_min: int = 2 * WAD // 100  # the bonus just below the line; `bonus` is the most, deep below it
+    target_margin: int = 5 * WAD // 100  # a liquidation restores max(H_init, H_maint + target_margin)
+    init_gap: int = 5 * WAD // 100  # H_init's floor is h_min + init_gap (room between the two lines)
+    min_debt: int = 0  # whole loan tokens: no position keeps a smaller non-zero debt (deploys set ~10-100)
+    liq_cap: int = WAD  # collateral value liquidated per hour <= liq_cap * posted depth (0: no cap)
 
     @property
     def vol_coef_init(self) -> int:
@@ -139,6 +145,12 @@ class RiskParams:
     @property
     def slip_coef(self) -> int:
         return self.slip_k * 2 // 100
+
+    @property
+    def bonus_slope(self) -> int:
+        """market_params.bonus_slope as the market stores it (rounded up to the 1e9 grid)."""
+        den = WAD * WAD - (WAD + self.bonus) * (WAD - self.h_min)
+        return ceil_div(ceil_div((self.bonus - self.bonus_min) * WAD * WAD, den), PPB) * PPB
 
     def replace(self, **kw) -> RiskParams:
         return replace(self, **kw)
@@ -156,7 +168,7 @@ def h_init(p: RiskParams, sigma: int, rate: int, value: int, depth: int, spread:
     """Initial haircut for a position of collateral value `value` (gates borrow / withdraw): the immediate
     sigma, the risk rate (`risk_rate`), the posted depth, plus the spread of the oracle signers' prices."""
     base = base_haircut(sigma, p.vol_coef_init, rate, p.horizon, p.bonus)
-    return clamp(base + liquidity_term(value, depth, p.slip_coef, p.h_max) + spread, p.h_min, p.h_max)
+    return clamp(base + liquidity_term(value, depth, p.slip_coef, p.h_max) + spread, p.h_min + p.init_gap, p.h_max)
 
 
 def maint_base_target(p: RiskParams, sigma: int, rate: int) -> int:
@@ -628,3 +640,143 @@ def seized_collateral(repaid: int, price: int, bonus: int, collateral: int) -> i
     """Collateral a liquidator receives for `repaid` at a price at PRICE_SCALE (rounds down), at most what
     is left."""
     return min(repaid * (WAD + bonus) // WAD * PRICE_SCALE // price, collateral)
+
+
+# --- liquidation engine (market_math.vy: bonus_at, repay_to_target, settle, engine, cap_room) ---------
+
+VIRTUAL_DEBT_SHARES = 10**6  # market_math.VIRTUAL_DEBT_SHARES
+VIRTUAL_DEBT = 1
+CAP_UNITS = 10**5  # the hourly cap's counter: 1e-5 of the posted depth per unit
+CAP_USED_MAX = 2**19 - 1
+
+
+def to_debt(shares: int, total_debt: int, total_shares: int, up: bool) -> int:
+    num, den = shares * (total_debt + VIRTUAL_DEBT), total_shares + VIRTUAL_DEBT_SHARES
+    return ceil_div(num, den) if up else num // den
+
+
+def debt_to_shares(assets: int, total_debt: int, total_shares: int, up: bool) -> int:
+    num, den = assets * (total_shares + VIRTUAL_DEBT_SHARES), total_debt + VIRTUAL_DEBT
+    return ceil_div(num, den) if up else num // den
+
+
+def bonus_at(p: RiskParams, hf: int) -> int:
+    """The bonus at health factor `hf` (WAD): bonus_min just below the line, growing by bonus_slope per unit
+    of health below 1, at most `bonus`."""
+    if hf >= WAD:
+        return p.bonus_min
+    return min(p.bonus, p.bonus_min + p.bonus_slope * (WAD - hf) // WAD)
+
+
+def target_haircut(p: RiskParams, h_maint: int, h_init: int) -> int:
+    """H_t = max(H_init, min(H_maint + target_margin, 1 - 1 wei))."""
+    return max(h_init, min(h_maint + p.target_margin, WAD - 1))
+
+
+def repay_to_target(debt: int, value: int, h_target: int, b: int) -> int:
+    """The smallest repay after which debt - r <= (value - 1 - r (1 + b)) (1 - H_t) (rounds up); `debt`
+    when no partial repay reaches it."""
+    keep = WAD - h_target
+    a = debt * WAD
+    c = (value - 1) * keep if value > 0 else 0
+    if a <= c:
+        return 0
+    den = WAD * WAD
+    if (WAD + b) * keep >= den:
+        return debt
+    den -= (WAD + b) * keep
+    return ceil_div((a - c) * WAD, den)
+
+
+@dataclass(frozen=True)
+class Liquidation:
+    """What one `Market.liquidate` does (market_math.Liquidation)."""
+
+    repaid: int  # loan raw units the liquidator pays
+    seized: int  # collateral raw units it receives
+    burnt: int  # debt shares the repayment burns
+    bad_shares: int  # debt shares written off
+    bad: int  # loan raw units written off
+    bonus: int  # WAD
+    debt_left: int  # the position's debt after the call (rounded up)
+
+
+class LiquidationRefused(ValueError):
+    """The market would revert; the message is the contract's."""
+
+
+def settle(collateral: int, shares: int, total_debt: int, total_shares: int, price: int, b: int, repaid: int,
+           whole: bool) -> Liquidation:
+    """market_math.settle: seizure, shares burnt and the early write-off of what the collateral left
+    cannot cover at the bonus (`whole`: all the debt left)."""
+    debt = to_debt(shares, total_debt, total_shares, True)
+    seized = seized_collateral(repaid, price, b, collateral)
+    burnt = shares if repaid >= debt else debt_to_shares(repaid, total_debt, total_shares, False)
+    a_shares = total_shares - burnt
+    a_debt = total_debt - min(repaid, total_debt)
+    left = shares - burnt
+    bad_shares = 0
+    debt_left = 0
+    if left:
+        debt_left = to_debt(left, a_debt, a_shares, True)
+        cover = 0
+        if not whole and collateral > seized:
+            cover = collateral_value(collateral - seized, price) * WAD // (WAD + b)
+        if cover < debt_left:
+            bad_shares = left - debt_to_shares(cover, a_debt, a_shares, False)
+    bad = 0
+    if bad_shares:
+        bad = min(to_debt(bad_shares, a_debt, a_shares, False), a_debt)
+        a_debt -= bad
+        a_shares -= bad_shares
+        debt_left = to_debt(left - bad_shares, a_debt, a_shares, True) if left > bad_shares else 0
+    return Liquidation(repaid, seized, burnt, bad_shares, bad, b, debt_left)
+
+
+def engine(p: RiskParams, collateral: int, shares: int, total_debt: int, total_shares: int, price: int,
+           h_maint: int, h_init: int, offered: int, room: int, min_debt: int) -> Liquidation:
+    """market_math.engine: one liquidation of an unhealthy position. `room` is the collateral value the
+    hourly cap still allows (MAX_VALUE: none); `min_debt` in loan raw units. Raises LiquidationRefused
+    with the contract's message where the market reverts."""
+    v = collateral_value(collateral, price)
+    debt = to_debt(shares, total_debt, total_shares, True)
+    b = bonus_at(p, v * (WAD - h_maint) // debt)
+    affordable = max(ceil_div(v * WAD, WAD + b), 1)
+    room = room * WAD // (WAD + b)
+    if room == 0:
+        raise LiquidationRefused("market: liquidation cap reached")
+    most = debt
+    if debt > min_debt and v * WAD > debt * (WAD + b):
+        most = repay_to_target(debt, v, target_haircut(p, h_maint, h_init), b)
+    out = settle(collateral, shares, total_debt, total_shares, price, b,
+                 min(offered, most, affordable, room), False)
+    if out.debt_left and out.debt_left < min_debt:
+        most = min(debt, affordable)
+        if offered < most:
+            raise LiquidationRefused("market: would leave dust")
+        if room < most:
+            raise LiquidationRefused("market: liquidation cap reached")
+        out = settle(collateral, shares, total_debt, total_shares, price, b, most, True)
+    return out
+
+
+def cap_room(p: RiskParams, cap_hour: int, cap_used: int, depth: int, now: int) -> int:
+    """market_math.cap_room: collateral value the hourly cap still allows at `now` (MAX_VALUE without a
+    cap or a posted depth)."""
+    if p.liq_cap == 0 or depth == 0:
+        return MAX_VALUE
+    room = p.liq_cap * depth // WAD
+    if cap_hour == (now // 3600) & 0xFFFF:
+        room -= min(cap_used * depth // CAP_UNITS, room)
+    return room
+
+
+def cap_used_after(p: RiskParams, cap_hour: int, cap_used: int, depth: int, now: int, seized_value: int
+                   ) -> tuple[int, int]:
+    """The hourly cap's (hour, counter) after a liquidation seizing `seized_value` (rounded up)."""
+    if p.liq_cap == 0 or depth == 0:
+        return cap_hour, cap_used
+    hour = (now // 3600) & 0xFFFF
+    if cap_hour != hour:
+        cap_hour, cap_used = hour, 0
+    return cap_hour, min(cap_used + ceil_div(seized_value * CAP_UNITS, depth), CAP_USED_MAX)

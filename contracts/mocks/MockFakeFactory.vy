@@ -10,10 +10,13 @@ from ..modules import market_params
 
 
 interface IMarketInit:
-    def initialize(risk: market_params.RiskParams, rates: market_params.RateParams): nonpayable
+    def initialize(words: uint256[3]): nonpayable
 
 # @dev The FeedCheck a market asks its factory for.
 FEED_CHECK: public(address)
+# @dev Whatever parameters the impostor claims for its markets.
+risk_params: public(HashMap[address, market_params.RiskParams])
+rate_params: public(HashMap[address, market_params.RateParams])
 
 
 @deploy
@@ -31,32 +34,18 @@ def deploy_market(
     collateral_token: address,
     oracle: address,
     asset_id: uint256,
+    words: uint256[3],
     risk: market_params.RiskParams,
     rates: market_params.RateParams,
 ) -> address:
     """
-    @notice Deploy Market code with any parameters; the caller owns it.
+    @notice Deploy Market code with any packed parameter words (no bound checked)
+            and claim any parameters for it; the caller owns it.
     """
     market: address = create_from_blueprint(
         blueprint, loan_token, collateral_token, oracle, asset_id, msg.sender, "Fake", "FAKE"
     )
-    extcall IMarketInit(market).initialize(risk, rates)
+    extcall IMarketInit(market).initialize(words)
+    self.risk_params[market] = risk
+    self.rate_params[market] = rates
     return market
-
-
-@external
-@pure
-def validate_risk(risk: market_params.RiskParams) -> bool:
-    """
-    @notice Approve anything.
-    """
-    return True
-
-
-@external
-@pure
-def validate_rates(rates: market_params.RateParams) -> bool:
-    """
-    @notice Approve anything.
-    """
-    return True

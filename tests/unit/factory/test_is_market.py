@@ -15,8 +15,11 @@ def test_market_code_from_an_impostor_is_not(project, admin, attacker, factory, 
     wild = RISK.replace(h_min=0, bonus=0)  # below every bound: a real factory refuses it
     with ape.reverts("market: bonus too low"):
         factory.validate_risk(risk_tuple(wild))
-    tx = fake.deploy_market(blueprint, loan_token, coll_token, risk_oracle, market.ASSET_ID(), risk_tuple(wild),
-                            rate_tuple(RATES), sender=attacker)  # fmt: skip
+    words = list(factory.pack_params(risk_tuple(), rate_tuple(RATES)))
+    words[0] &= ~((2**32 - 1) << 160)  # h_min = 0 in the packed word
+    tx = fake.deploy_market(blueprint, loan_token, coll_token, risk_oracle, market.ASSET_ID(), words,
+                            risk_tuple(wild), rate_tuple(RATES), sender=attacker)  # fmt: skip
     impostor = project.Market.at(tx.return_value)
     assert impostor.risk_params().h_min == 0
+    assert impostor.state().hot_a == words[0]
     assert not factory.is_market(impostor)

@@ -8,7 +8,7 @@ from .helpers_market import max_first_borrow
 SPIKED = 3 * WAD // 2  # 150% vol makes H_init exceed the floor
 
 
-def test_borrow_up_to_h_init_exactly(with_collateral, borrower, loan_token, post, chain):
+def test_borrow_up_to_h_init_exactly(lens, with_collateral, borrower, loan_token, post, chain):
     m = with_collateral
     post(m.ASSET_ID(), sigma=SPIKED)
     limit = max_first_borrow(COLL, LEND, SPIKED)
@@ -23,7 +23,7 @@ def test_borrow_up_to_h_init_exactly(with_collateral, borrower, loan_token, post
     assert ev.shares == limit * 10**6
     assert m.position(borrower) == (COLL, limit)
     assert loan_token.balanceOf(borrower) == limit
-    assert m.idle() == LEND - limit and m.total_debt() == limit
+    assert lens.idle(m) == LEND - limit and m.total_debt() == limit
 
 
 def test_borrow_zero_reverts(with_collateral, borrower):

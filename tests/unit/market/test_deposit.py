@@ -4,7 +4,7 @@ import ape
 from market_fixtures import LEND, LOAN_DECIMALS
 
 
-def test_deposit_mints_shares_and_logs(market, loan_token, lender, fund):
+def test_deposit_mints_shares_and_logs(lens, market, loan_token, lender, fund):
     fund(loan_token, lender, LEND, market)
     expected = market.previewDeposit(LEND)
     tx = market.deposit(LEND, lender, sender=lender)
@@ -13,7 +13,7 @@ def test_deposit_mints_shares_and_logs(market, loan_token, lender, fund):
     # virtual offset: the first deposit mints assets * 10**6 shares
     assert expected == LEND * 10**6
     assert market.balanceOf(lender) == expected == market.totalSupply()
-    assert market.totalAssets() == LEND == market.idle()
+    assert market.totalAssets() == LEND == lens.idle(market)
     assert loan_token.balanceOf(market) == LEND
     assert market.decimals() == LOAN_DECIMALS + 6
 

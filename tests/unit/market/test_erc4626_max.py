@@ -16,7 +16,7 @@ def _fund(token, account, amount, spender):
     token.approve(spender, 2**256 - 1, sender=account)
 
 
-def test_deposit_of_max_deposit_succeeds_at_the_cap(market, loan_token, lender, other):
+def test_deposit_of_max_deposit_succeeds_at_the_cap(lens, market, loan_token, lender, other):
     m = market
     room = m.maxDeposit(lender)
     assert room == MAX_TOTAL_ASSETS - (m.totalAssets())
@@ -24,7 +24,7 @@ def test_deposit_of_max_deposit_succeeds_at_the_cap(market, loan_token, lender, 
     m.deposit(room, lender, sender=lender)
     assert m.maxDeposit(lender) == 0 and m.maxMint(lender) == 0
     # the holder of 2**112 raw units: the views do not overflow and the actions take them
-    assert m.maxWithdraw(lender) == m.idle() == room
+    assert m.maxWithdraw(lender) == lens.idle(m) == room
     shares = m.maxRedeem(lender)
     assert shares == m.balanceOf(lender)
     assert m.previewRedeem(shares) == room
@@ -64,9 +64,9 @@ def test_max_views_are_zero_while_paused_and_the_action_accepts_zero(supplied, a
     assert action().return_value == 0
 
 
-def test_max_withdraw_is_limited_by_idle_liquidity(borrowed, lender):
+def test_max_withdraw_is_limited_by_idle_liquidity(lens, borrowed, lender):
     m = borrowed
-    assert m.maxWithdraw(lender) == m.idle() < m.convertToAssets(m.balanceOf(lender))
+    assert m.maxWithdraw(lender) == lens.idle(m) < m.convertToAssets(m.balanceOf(lender))
     m.withdraw(m.maxWithdraw(lender), lender, lender, sender=lender)
-    assert m.idle() == 0
+    assert lens.idle(m) == 0
     assert m.maxRedeem(lender) == 0

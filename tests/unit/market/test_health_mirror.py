@@ -55,7 +55,7 @@ def test_views_match_mirror(
             m.borrow(amount, borrower, sender=borrower)
         coll, debt = m.position(borrower)
         rate = lens.borrow_rate(m)
-        assert rate == model.market_rate(m.total_debt(), m.idle(), RATES)
+        assert rate == model.market_rate(m.total_debt(), lens.idle(m), RATES)
         # the maintenance liquidity term uses the ramped depth (test_ramp checks its pace)
         assert lens.maint_depth(m) >= depth
         h_maint = model.h_maint(RISK, lens.maint_base(m), value, lens.maint_depth(m))

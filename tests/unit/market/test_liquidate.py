@@ -16,7 +16,7 @@ def test_liquidate_healthy_reverts(lens, borrowed, borrower, liquidator):
 
 def test_liquidate_partial_pays_bonus(lens, borrowed, borrower, liquidator, loan_token, coll_token, fund, post):
     m = borrowed
-    crash = PRICE * 52 // 100  # collateral value 10,400 vs debt 10,000: below 1 - h_min
+    crash = PRICE * 56 // 100  # collateral value 11,200 vs debt 10,000: below the line, not deep
     post(m.ASSET_ID(), price=crash)
     assert lens.is_liquidatable(m, borrower)
     assert lens.health_factor(m, borrower) < WAD
@@ -25,8 +25,10 @@ def test_liquidate_partial_pays_bonus(lens, borrowed, borrower, liquidator, loan
     repay = 1_000 * 10**LOAN_DECIMALS
     tx = m.liquidate(borrower, repay, sender=liquidator)
     ev = tx.decode_logs(m.Liquidated)[0]
-    bonus = m.risk_params().bonus
-    expected = model.seized_collateral(repay, crash, bonus, COLL)
+    bonus = ev.bonus  # the engine's bonus at this health (test_liquidation_engine checks the curve)
+    p = m.risk_params()
+    assert p.bonus_min <= bonus < p.bonus
+    expected = model.seized_collateral(repay, model.round_price(crash), bonus, COLL)
     assert (ev.liquidator, ev.borrower, ev.repaid, ev.seized) == (
         liquidator.address,
         borrower.address,
@@ -45,7 +47,7 @@ def test_liquidate_zero_reverts(borrowed, borrower, liquidator):
         borrowed.liquidate(borrower, 0, sender=liquidator)
 
 
-def test_liquidate_realizes_bad_debt(
+def test_liquidate_realizes_bad_debt(lens, 
     borrowed, borrower, liquidator, lender, loan_token, coll_token, fund, post
 ):
     m = borrowed
@@ -63,11 +65,13 @@ def test_liquidate_realizes_bad_debt(
     assert liq.repaid == -(-model.collateral_value(COLL, crash) * WAD // (WAD + bonus))
     assert bad.borrower == borrower.address
     assert m.position(borrower) == (0, 0)
-    assert m.total_debt() == 0 and m.total_debt_shares() == 0
+    assert m.total_debt() == 0 and lens.total_debt_shares(m) == 0
     # lenders absorb the loss: totalAssets falls by the bad debt
-    assert assets_before - m.totalAssets() == bad.assets
+    # (to a wei or two: the interest of the seconds between the two reads, rounded up, and the rounding
+    # residue of the last debt share, which leaves with it)
+    assert abs(bad.assets - (assets_before - m.totalAssets())) <= 2
     assert liq.repaid + bad.assets >= DEBT
-    assert loan_token.balanceOf(m) == m.idle()
+    assert loan_token.balanceOf(m) == lens.idle(m)
 
 
 def test_liquidate_works_when_paused_and_stale(

@@ -3,10 +3,10 @@
 import ape
 
 
-def test_pause(market, admin):
+def test_pause(lens, market, admin):
     tx = market.pause(sender=admin)
     assert tx.decode_logs(market.Paused)[0].by == admin.address
-    assert market.paused()
+    assert lens.paused(market)
 
 
 def test_pause_twice_reverts(market, admin):

@@ -36,7 +36,7 @@ def keeper_round(lens, m, ramp, post, keeper, chain, sigma=SIGMA, depth=DEPTH, p
         chain.pending_timestamp += poke_delay
     m.poke(sender=keeper)
     target = model.maint_base_target(RISK, sigma, risk_rate(lens, m))
-    ramp.poke_market(target, m.ramp_at(), RISK, depth)
+    ramp.poke_market(target, lens.ramp_at(m), RISK, depth)
     assert stored(m) == ramp
     return ramp.value
 
@@ -58,12 +58,12 @@ def test_spike_moves_h_init_at_once_and_h_maint_at_ramp_pace(lens, borrowed, bor
     assert ramp.value == base0 and ramp.ramping
     target = model.maint_base_target(p, SPIKE, risk_rate(lens, m))
     assert target > base0 + 3 * p.ramp_per_hour  # the spike needs several hours to pass through
-    seen, times = [ramp.value], [m.ramp_at()]
+    seen, times = [ramp.value], [lens.ramp_at(m)]
     for _ in range(4):
         chain.pending_timestamp += 1_800
         # fresh data, same sigma; the poke (the keeper's or a liquidation's) half an hour later
         seen.append(keeper_round(lens, m, ramp, post, keeper, chain, sigma=SPIKE, poke_delay=1_800))
-        times.append(m.ramp_at())
+        times.append(lens.ramp_at(m))
     for i in range(1, len(seen)):
         step = seen[i] - seen[i - 1]
         assert 0 < step == p.ramp_per_hour * (times[i] - times[i - 1]) // HOUR
@@ -83,13 +83,13 @@ def test_spike_after_quiet_spell_does_not_jump(lens, borrowed, borrower, keeper,
     post(m.ASSET_ID(), sigma=SPIKE)
     m.poke(sender=keeper)
     target = model.maint_base_target(RISK, SPIKE, risk_rate(lens, m))
-    assert ramp.poke_market(target, m.ramp_at(), RISK, DEPTH) == stored(m).value == base0
-    chain.pending_timestamp = m.ramp_at() + HOUR
+    assert ramp.poke_market(target, lens.ramp_at(m), RISK, DEPTH) == stored(m).value == base0
+    chain.pending_timestamp = lens.ramp_at(m) + HOUR
     m.poke(sender=keeper)
-    ramp.poke_market(target, m.ramp_at(), RISK, DEPTH)
+    ramp.poke_market(target, lens.ramp_at(m), RISK, DEPTH)
     assert stored(m) == ramp
     # exactly one hour's worth since the poke that saw the spike
-    assert stored(m).value - base0 == RISK.ramp_per_hour * (m.ramp_at() - (m.ramp_at() - HOUR)) // HOUR
+    assert stored(m).value - base0 == RISK.ramp_per_hour * (lens.ramp_at(m) - (lens.ramp_at(m) - HOUR)) // HOUR
 
 
 def test_armed_clock_cannot_spend_quiet_hours_on_a_spike(
@@ -134,7 +134,7 @@ def test_stale_onset_is_not_tightened_by_the_time_before_it(lens, borrowed, borr
     m.poke(sender=keeper)
     ramp = stored(m)
     assert ramp.value == base0 and ramp.ramping  # the stressed target is seen, its clock starts now
-    chain.pending_timestamp = m.ramp_at() + HOUR
+    chain.pending_timestamp = lens.ramp_at(m) + HOUR
     m.poke(sender=keeper)
     assert stored(m).value - base0 == RISK.ramp_per_hour * HOUR // HOUR
 
@@ -171,12 +171,12 @@ def test_rising_sigma_every_hour_still_ramps_at_full_pace(lens, borrowed, keeper
     m.poke(sender=keeper)
     ramp = stored(m)
     assert ramp.value == base0 and ramp.ramping
-    bases, times = [ramp.value], [m.ramp_at()]
+    bases, times = [ramp.value], [lens.ramp_at(m)]
     for _ in range(5):
         sigma = sigma * 13 // 10  # sigma rises at every post
-        chain.pending_timestamp = m.ramp_at() + HOUR
+        chain.pending_timestamp = lens.ramp_at(m) + HOUR
         bases.append(keeper_round(lens, m, ramp, post, keeper, chain, sigma=sigma))
-        times.append(m.ramp_at())
+        times.append(lens.ramp_at(m))
     for i in range(1, len(bases)):
         allowed = RISK.ramp_per_hour * (times[i] - times[i - 1]) // HOUR
         assert bases[i] - bases[i - 1] == allowed >= RISK.ramp_per_hour
@@ -225,13 +225,13 @@ def test_depth_collapse_is_priced_at_once_for_new_risk_and_ramped_for_positions(
     assert lens.ramping(m) and lens.maint_depth(m) == THIN  # the collapse is seen, its clock starts now
 
     ramp = stored(m)
-    depths, times = [ramp.depth], [m.ramp_at()]
+    depths, times = [ramp.depth], [lens.ramp_at(m)]
     hours_to_liquidatable = None
     for hour in range(1, 25):
-        chain.pending_timestamp = m.ramp_at() + HOUR
+        chain.pending_timestamp = lens.ramp_at(m) + HOUR
         keeper_round(lens, m, ramp, post, keeper, chain, depth=COLLAPSED)  # fresh data, same depth
         depths.append(ramp.depth)
-        times.append(m.ramp_at())
+        times.append(lens.ramp_at(m))
         debt = m.position(borrower)[1]
         expected = not model.is_healthy(debt, value, model.h_maint(p, ramp.value, value, ramp.depth))
         assert lens.is_liquidatable(m, borrower) == expected
@@ -243,6 +243,7 @@ def test_depth_collapse_is_priced_at_once_for_new_risk_and_ramped_for_positions(
         frac = model.MAINT_DEPTH_FALL_PER_HOUR * (times[i] - times[i - 1]) // HOUR
         assert depths[i] == max(COLLAPSED, depths[i - 1] - depths[i - 1] * frac // WAD)
         assert depths[i] >= depths[i - 1] * 79 // 100
-    # liquidatable once the liquidity term (0.02 * 20,000 / depth) has eaten the margin: in the 15th
-    # hour or so (log(4.1k / 100k) / log(0.8) = 14.3), never in the collapse's block
-    assert hours_to_liquidatable is not None and 14 <= hours_to_liquidatable <= 16
+    # liquidatable once the liquidity term (0.02 * 20,000 / depth) has eaten the margin between the
+    # borrow's H_init (its floor h_min + init_gap = 0.18) and H_maint (0.13): about log(2.9k / 100k) /
+    # log(0.8) = 15.9 hours, never in the collapse's block
+    assert hours_to_liquidatable is not None and 15 <= hours_to_liquidatable <= 18

@@ -28,17 +28,17 @@ def checked(borrowed, feed, admin):
     return borrowed
 
 
-def test_set_price_feed_stores_and_logs(borrowed, feed, admin):
+def test_set_price_feed_stores_and_logs(lens, borrowed, feed, admin):
     tx = borrowed.set_price_feed(feed, TOL, AGE, sender=admin)
-    assert borrowed.price_feed() == (feed.address, TOL, AGE)
+    assert lens.price_feed(borrowed) == (feed.address, TOL, AGE)
     assert [(x.feed, x.max_deviation, x.max_age) for x in tx.decode_logs(borrowed.PriceFeedSet)] == [
         (feed.address, TOL, AGE)
     ]
 
 
-def test_removing_the_feed(checked, admin, borrower):
+def test_removing_the_feed(lens, checked, admin, borrower):
     checked.set_price_feed("0x0000000000000000000000000000000000000000", 0, 0, sender=admin)
-    assert checked.price_feed() == ("0x0000000000000000000000000000000000000000", 0, 0)
+    assert lens.price_feed(checked) == ("0x0000000000000000000000000000000000000000", 0, 0)
     checked.borrow(USDC, borrower, sender=borrower)
 
 

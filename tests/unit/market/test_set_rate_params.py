@@ -21,17 +21,18 @@ def test_set_rate_params_bounds(market, admin, field, bad, message):
         market.set_rate_params(rate_tuple(replace(RATES, **{field: bad})), sender=admin)
 
 
-def test_set_rate_params_applies_and_logs(lens, borrowed, admin, chain):
+def test_set_rate_params_applies_and_logs(lens, borrowed, factory, admin, chain):
     from dataclasses import replace
 
     new = replace(RATES, base=WAD, slope1=2 * WAD, slope2=10 * WAD, kink=99 * 10**16)
     before = lens.borrow_rate(borrowed)
     tx = borrowed.set_rate_params(rate_tuple(new), sender=admin)
-    ev = tx.decode_logs(borrowed.RateParamsSet)[0]
+    ev = tx.decode_logs(factory.RateParamsSet)[0]
+    assert ev.market == borrowed.address
     assert (ev.base, ev.slope1, ev.slope2, ev.kink) == rate_tuple(new)
     assert tuple(borrowed.rate_params()) == rate_tuple(new)
     assert lens.borrow_rate(borrowed) > before
-    assert borrowed.last_update() == chain.blocks.head.timestamp
+    assert lens.last_update(borrowed) == chain.blocks.head.timestamp
 
 
 def test_set_rate_params_not_owner_reverts(market, attacker):

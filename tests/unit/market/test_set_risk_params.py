@@ -25,6 +25,14 @@ BAD = [
     ("stale_sigma", 10**17 - 10**10, "market: stale_sigma too low"),
     ("stale_sigma", 20 * WAD + 10**10, "market: stale_sigma too high"),
     ("stale_sigma", WAD + 1, "market: stale_sigma not in sigma units"),
+    ("bonus_min", 5 * 10**15 - 10**9, "market: bonus_min too low"),
+    ("bonus_min", RISK.bonus + 10**9, "market: bonus_min above bonus"),
+    ("target_margin", 5 * 10**17 + 10**9, "market: target_margin too high"),
+    ("init_gap", 3 * 10**17 + 10**9, "market: init_gap too high"),
+    ("min_debt", 10**7 + 1, "market: min_debt too high"),
+    ("liq_cap", 5 * WAD + 10**9, "market: liq_cap too high"),
+    ("liq_cap", WAD + 1, "market: risk params off the 1e9 grid"),
+    ("bonus_min", RISK.bonus_min + 1, "market: risk params off the 1e9 grid"),
 ]
 
 
@@ -34,13 +42,19 @@ def test_set_risk_params_bounds(market, admin, field, bad, message):
         market.set_risk_params(risk_tuple(RISK.replace(**{field: bad})), sender=admin)
 
 
+def test_init_floor_must_stay_below_h_max(market, admin):
+    with ape.reverts("market: init floor not below h_max"):
+        market.set_risk_params(risk_tuple(RISK.replace(h_max=3 * 10**17, init_gap=17 * 10**16)), sender=admin)
+    market.set_risk_params(risk_tuple(RISK.replace(h_max=3 * 10**17, init_gap=16 * 10**16)), sender=admin)
+
+
 def test_h_min_too_high(market, admin):
     p = RISK.replace(h_min=5 * 10**17 + 1, h_max=9 * 10**17)
     with ape.reverts("market: h_min too high"):
         market.set_risk_params(risk_tuple(p), sender=admin)
 
 
-def test_set_risk_params_at_the_bounds(market, admin):
+def test_set_risk_params_at_the_bounds(market, factory, admin):
     edge = RISK.replace(
         z_init=10 * WAD,
         z_maint=WAD // 2,
@@ -54,7 +68,8 @@ def test_set_risk_params_at_the_bounds(market, admin):
         stale_sigma=20 * WAD,
     )
     tx = market.set_risk_params(risk_tuple(edge), sender=admin)
-    ev = tx.decode_logs(market.RiskParamsSet)[0]
+    ev = tx.decode_logs(factory.RiskParamsSet)[0]  # the factory keeps and logs the parameters
+    assert ev.market == market.address
     assert (ev.z_init, ev.stale_sigma, ev.h_max) == (10 * WAD, 20 * WAD, 95 * 10**16)
     assert tuple(market.risk_params()) == risk_tuple(edge)
     low = RISK.replace(
@@ -62,6 +77,7 @@ def test_set_risk_params_at_the_bounds(market, admin):
         z_maint=WAD // 2,
         horizon=600,
         bonus=5 * 10**15,
+        bonus_min=5 * 10**15,
         h_min=5 * 10**15,
         slip_k=0,
         ramp_per_hour=10**15,

@@ -3,11 +3,11 @@
 import ape
 
 
-def test_unpause(market, admin):
+def test_unpause(lens, market, admin):
     market.pause(sender=admin)
     tx = market.unpause(sender=admin)
     assert tx.decode_logs(market.Unpaused)[0].by == admin.address
-    assert not market.paused()
+    assert not lens.paused(market)
 
 
 def test_unpause_when_not_paused_reverts(market, admin):

@@ -4,7 +4,7 @@ import ape
 from market_fixtures import LEND
 
 
-def test_withdraw_burns_shares(supplied, loan_token, lender, other):
+def test_withdraw_burns_shares(lens, supplied, loan_token, lender, other):
     amount = LEND // 4
     shares = supplied.previewWithdraw(amount)
     tx = supplied.withdraw(amount, other, lender, sender=lender)
@@ -17,7 +17,7 @@ def test_withdraw_burns_shares(supplied, loan_token, lender, other):
         shares,
     )
     assert loan_token.balanceOf(other) == amount
-    assert supplied.idle() == LEND - amount
+    assert lens.idle(supplied) == LEND - amount
 
 
 def test_withdraw_zero_is_a_no_op(supplied, lender):
@@ -26,8 +26,8 @@ def test_withdraw_zero_is_a_no_op(supplied, lender):
     assert tx.return_value == 0 and supplied.balanceOf(lender) == shares
 
 
-def test_withdraw_beyond_idle_reverts(borrowed, lender):
-    idle = borrowed.idle()
+def test_withdraw_beyond_idle_reverts(lens, borrowed, lender):
+    idle = lens.idle(borrowed)
     with ape.reverts("market: insufficient liquidity"):
         borrowed.withdraw(idle + 1, lender, lender, sender=lender)
     assert borrowed.maxWithdraw(lender) == idle

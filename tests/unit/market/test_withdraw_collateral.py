@@ -28,7 +28,8 @@ def test_withdraw_collateral_keeps_h_init(lens, borrowed, borrower, chain):
     m = borrowed
     coll, debt = m.position(borrower)
     h = lens.h_init_of(m, borrower)
-    assert h == m.risk_params().h_min  # calm market: H_init at its floor
+    p = m.risk_params()
+    assert h == p.h_min + p.init_gap  # calm market: H_init at its floor, init_gap above h_min
     # smallest collateral still healthy under H_init, from the mirror
     min_value = -(-debt * WAD // (WAD - h))
     keep = -(-min_value * model.PRICE_SCALE // PRICE)
