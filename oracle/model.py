@@ -613,10 +613,11 @@ def accrue(total_debt: int, rate: int, dt: int) -> int:
 
 
 def ema_utilisation(u_ema: int, u_prev: int, dt: int) -> int:
-    """risk_model.ema_utilisation: the utilisation average moves min(dt, 1 h) / 1 h of the way."""
-    w = min(dt, UTIL_EMA_SECONDS)
+    """risk_model.ema_utilisation: a rise of the utilisation applies to the average at once (a supply right
+    after it cannot lower the carry term); a fall moves it min(dt, 1 h) / 1 h of the way."""
     if u_prev >= u_ema:
-        return u_ema + (u_prev - u_ema) * w // UTIL_EMA_SECONDS
+        return u_prev
+    w = min(dt, UTIL_EMA_SECONDS)
     return u_ema - (u_ema - u_prev) * w // UTIL_EMA_SECONDS
 
 

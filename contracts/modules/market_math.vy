@@ -127,10 +127,13 @@ def pack_debt(t: Totals) -> uint256:
 @pure
 def pack_state(t: Totals) -> uint256:
     """
-    @dev The state word of Totals.
+    @dev The state word of Totals. The utilisation average is stored at least
+         at the utilisation the action left: a rise counts at once (a supply in
+         the same block cannot take it back), a fall decays over the hour.
     """
     return (
-        (t.idle << 128) | (t.last_update << 96) | (t.u_ema << 36) | (t.cap_hour << 20) | (t.cap_used << 1)
+        (t.idle << 128) | (t.last_update << 96) | (max(t.u_ema, self.utilisation(t)) << 36) | (t.cap_hour << 20)
+        | (t.cap_used << 1)
         | convert(t.paused, uint256)
     )
 

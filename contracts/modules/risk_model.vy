@@ -210,15 +210,16 @@ def ramp_poke(
 def ema_utilisation(u_ema: uint256, u_prev: uint256, dt: uint256) -> uint256:
     """
     @notice The utilisation average after `dt` seconds at utilisation `u_prev`:
-            it moves by min(dt, UTIL_EMA_SECONDS) / UTIL_EMA_SECONDS of the way
-            (both WAD). The rate term uses max(utilisation now, this average),
-            so a one-block supply cannot lower it and a one-block withdrawal
-            raises it only for that block.
-    @dev The step rounds down (the average is slow both ways).
+            a rise applies at once, a fall moves by min(dt, UTIL_EMA_SECONDS) /
+            UTIL_EMA_SECONDS of the way (both WAD). The rate term uses
+            max(utilisation now, this average), so neither a one-block supply
+            nor one right after a rise can lower it below the utilisation the
+            market has held since the last accrual.
+    @dev The step rounds down (the average falls slowly).
     """
-    w: uint256 = min(dt, UTIL_EMA_SECONDS)
     if u_prev >= u_ema:
-        return u_ema + (u_prev - u_ema) * w // UTIL_EMA_SECONDS
+        return u_prev
+    w: uint256 = min(dt, UTIL_EMA_SECONDS)
     return u_ema - (u_ema - u_prev) * w // UTIL_EMA_SECONDS
 
 
