@@ -4,7 +4,8 @@
 
 For each file (default parameters, 1,000 borrowers, seed 1, population scale M = 1): the anchors once,
 then every engine candidate of `oracle.stress.CANDIDATES` (the dynamic ratio and the fixed ratio of the
-same mean capital on that engine), then, for the recommended engine (`--engine`), the population-size
+same mean capital on that engine; `--only` a subset), then, for the main engine (`--engine`, default
+`shipped`), the population-size
 and recovery sensitivity and two more seeds. Every run goes through `oracle.stress.simulate`, i.e. the
 shipped estimators, policy, guardrails, ramp clock and integer model. Results are cached as JSON in
 `--cache` (default out/stress-report) so that the tables can be printed again without re-running;

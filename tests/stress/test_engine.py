@@ -308,7 +308,10 @@ def _near_a_boundary(p, coll, debt, price, h_maint, out) -> bool:
     deep = abs(value * WAD - debt * (WAD + out.bonus)) <= debt * WAD // 10**5
     cf = p.target == "close_factor" and abs(hf - p.full_close_hf) <= WAD // 10**5
     dust = p.min_debt > 0 and abs(debt - out.repaid - p.min_debt) <= p.min_debt // 10**4 + 1
-    return deep or cf or dust
+    # without the early write-off, bad debt waits for zero collateral: the integer seizure's floors can
+    # leave a raw unit or two (at most ceil(1e36 / price)) that the twin counts as none
+    emptied = not p.early_write_off and 0 < out.collateral <= 2 * model.ceil_div(model.PRICE_SCALE, price) + 2
+    return deep or cf or dust or emptied
 
 
 @given(pos=position(), frac=st.integers(1, 10_000))

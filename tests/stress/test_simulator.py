@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_candles, one_position
+from stress_helpers import make_candles, one_position
 
 from oracle import backtest as bt
 from oracle import engine, metrics, stress
