@@ -1,9 +1,15 @@
-"""Liquidation engine candidates for Ballast (pure functions, integer WAD math).
+"""Liquidation engine candidates for Ballast (pure functions, integer math).
 
-A contract will have to mirror one of these to the wei, so every formula is integer, short, and says
-which way it rounds. Units as in `oracle.model`: WAD = 1e18 = 1.0; debt, values and depth in loan-token
-raw units; collateral in collateral raw units; `price` = loan raw units per 1e18 collateral raw units
-(`model.collateral_value(amount, price) = amount * price // WAD`).
+Every formula is integer, short, and says which way it rounds. Units as in `oracle.model`: WAD = 1e18 =
+1.0; debt, values and depth in loan-token raw units; collateral in collateral raw units; `price` = loan
+raw units per collateral raw unit times model.PRICE_SCALE = 1e36, as the oracle posts it and the market
+reads it (`model.collateral_value(amount, price) = amount * price // 1e36`, and the seizure is
+`model.seized_collateral`).
+
+The engine the market ships (contracts/modules/market_math.vy, mirrored in `model.engine`) is the
+candidate `shipped` (`shipped(risk)`): `liquidate` then calls `model.engine` itself, so its integer
+path is the contract's arithmetic (shares included); the other candidates use the integer formulas
+below.
 
 The engine is one function, `liquidate`, configured by `EngineParams`:
 
@@ -69,6 +75,9 @@ class EngineParams:
     early_write_off: bool = False
     hourly_cap: int = 0  # collateral value per hour <= hourly_cap * posted depth (WAD; 0: off)
     auction: bool = False  # simulator only: seized collateral goes to a market-run sale (see oracle.stress)
+    # the market's parameters when this is the engine the contract ships (`shipped`): `liquidate` is then
+    # `model.engine` (market_math.engine) and the fields above must say the same (`check`)
+    risk: model.RiskParams | None = None
 
     def replace(self, **kw) -> EngineParams:
         return replace(self, **kw)
@@ -82,6 +91,16 @@ class EngineParams:
             raise EngineError("engine: need 0 <= bonus_min <= bonus_max < 1")
         if not 0 < self.close_factor <= WAD:
             raise EngineError("engine: close_factor must be in (0, 1]")
+        if self.risk is not None:
+            r = self.risk
+            same = (
+                self.target == "init_margin" and self.target_margin == r.target_margin
+                and self.bonus_min == r.bonus_min and self.bonus_max == r.bonus
+                and self.bonus_slope == r.bonus_slope and self.early_write_off
+                and self.hourly_cap == r.liq_cap and not self.auction
+            )
+            if not same:
+                raise EngineError("engine: the shipped engine's fields must be its RiskParams' (use shipped())")
         if self.bonus_min < self.bonus_max:
             deep_line = (WAD + self.bonus_max) * (WAD - h_min) // WAD
             reach = self.bonus_min + self.bonus_slope * (WAD - deep_line) // WAD
@@ -90,6 +109,26 @@ class EngineParams:
                     "engine: the bonus must reach bonus_max above the deep line (1 + b_max)(1 - h_min), "
                     "else splitting a deep liquidation pays more"
                 )
+
+
+def shipped(risk: model.RiskParams | None = None, min_debt: int | None = None) -> EngineParams:
+    """The engine of contracts/modules/market_math.vy for these market parameters: health-targeted to
+    max(H_init, H_maint + target_margin), bonus bonus_min + bonus_slope (1 - HF) up to `bonus` (the slope
+    the market stores, which reaches the most at the deep line of h_min), the dust floor (`min_debt` in loan
+    raw units; default risk.min_debt whole tokens of a 6-decimal loan token), the early write-off and the
+    hourly cap liq_cap x posted depth. H_init's floor h_min + init_gap is the ratio's (model.h_init)."""
+    r = risk or model.RiskParams()
+    return EngineParams(
+        target="init_margin",
+        target_margin=r.target_margin,
+        bonus_min=r.bonus_min,
+        bonus_max=r.bonus,
+        bonus_slope=r.bonus_slope,
+        min_debt=r.min_debt * 10**6 if min_debt is None else min_debt,
+        early_write_off=True,
+        hourly_cap=r.liq_cap,
+        risk=r,
+    )
 
 
 @dataclass(frozen=True)
@@ -159,18 +198,26 @@ def max_repay(p: EngineParams, debt: int, value: int, hf: int, h_target: int, b:
 
 
 def liquidate(
-    p: EngineParams, collateral: int, debt: int, price: int, h_maint: int, h_target: int, offered: int
+    p: EngineParams, collateral: int, debt: int, price: int, h_maint: int, h_target: int, offered: int,
+    room: int = model.MAX_VALUE,
 ) -> Outcome:
-    """One liquidation call, with `offered` the most the liquidator is willing to repay.
+    """One liquidation call, with `offered` the most the liquidator is willing to repay and `room` the
+    collateral value the hourly cap still allows (`cap_room`; only the shipped engine applies it here,
+    the simulator applies it for the others).
+
+    The shipped engine (`p.risk` set) is `model.engine` on a market holding this one position (debt shares
+    = debt x VIRTUAL_DEBT_SHARES, so the position's debt is exactly `debt`), with H_init = h_target
+    (target_haircut(H_maint, H_init) = h_target then). The others:
 
     Order (each step rounds against the liquidator and for the lenders where it can):
-    1. value = collateral * price // WAD (down); refuse a healthy position (`model.is_healthy`);
+    1. value = model.collateral_value(collateral, price) (down); refuse a healthy position
+       (`model.is_healthy`);
     2. HF = value * (1 - H_maint) // debt (down), bonus b = bonus(HF) (down);
     3. cap = max_repay(...): the whole debt (a), the close factor (Aave), or the target repay (b), the
        whole debt when too small or too deep;
-    4. repaid = min(offered, cap, affordable) with affordable = ceil(collateral * price / (1 + b)), the
-       most the collateral pays for (as Market.vy);
-    5. seized = min(repaid * (1 + b) // price, collateral) (down);
+    4. repaid = min(offered, cap, affordable) with affordable = max(ceil(value * WAD / (WAD + b)), 1), the
+       most the collateral pays for (as market_math.engine);
+    5. seized = model.seized_collateral(repaid, price, b, collateral) (down);
     6. write-off: debt left with no collateral is bad debt; with `early_write_off`, also the part of the
        debt left that the collateral left cannot pay at the bonus: D' - V' * WAD // (WAD + b) (the
        cover rounds down, so what stays can always be closed in full);
@@ -182,9 +229,11 @@ def liquidate(
     value = model.collateral_value(collateral, price)
     if model.is_healthy(debt, value, h_maint):
         raise EngineError("market: position healthy")
+    if p.risk is not None:
+        return _shipped(p, collateral, debt, price, h_maint, h_target, offered, room)
     hf = model.health_factor(debt, value, h_maint)
     b = bonus(p, hf)
-    affordable = max(model.ceil_div(collateral * price, WAD + b), 1)
+    affordable = max(model.ceil_div(value * WAD, WAD + b), 1)
     cap = max_repay(p, debt, value, hf, h_target, b)
     out = _settle(p, collateral, debt, price, b, min(offered, cap, affordable, debt))
     if p.min_debt and 0 < out.debt < p.min_debt:
@@ -196,9 +245,21 @@ def liquidate(
     return out
 
 
+def _shipped(p: EngineParams, collateral: int, debt: int, price: int, h_maint: int, h_target: int, offered: int,
+             room: int) -> Outcome:
+    """`model.engine` (market_math.engine) for one position alone in its market."""
+    shares = debt * model.VIRTUAL_DEBT_SHARES  # to_debt(shares, debt, shares, up) == debt exactly
+    try:
+        out = model.engine(p.risk, collateral, shares, debt, shares, price, h_maint, h_target, offered, room,
+                           p.min_debt)
+    except model.LiquidationRefused as exc:
+        raise EngineError(str(exc)) from None
+    return Outcome(out.repaid, out.seized, out.bad, out.bonus, out.debt_left, collateral - out.seized)
+
+
 def _settle(p: EngineParams, collateral: int, debt: int, price: int, b: int, repaid: int) -> Outcome:
     """Steps 6-7 of `liquidate` for a given repaid amount."""
-    seized = min(repaid * (WAD + b) // price, collateral)
+    seized = model.seized_collateral(repaid, price, b, collateral)
     debt_left, coll_left = debt - repaid, collateral - seized
     bad = 0
     if debt_left > 0:

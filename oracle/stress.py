@@ -69,6 +69,9 @@ from oracle.sources.csv import load_candles
 
 WAD = model.WAD
 HOUR = model.HOUR
+# loan raw units per collateral raw unit at model.PRICE_SCALE, per loan token per collateral token (a
+# 6-decimal loan token, an 18-decimal collateral): the price the oracle carries, as `backtest.replay`
+PRICE_RAW = model.PRICE_SCALE * LOAN_UNIT // 10**18
 LN2x4 = 4.0 * math.log(2.0)  # Parkinson's denominator, as metrics.ewma_vol
 POOL_RESERVE = 0.98 / 0.02  # loan reserve of a constant-product pool per unit of 2%-depth (49)
 MODELS = ("dynamic", "fixed_same_capital", "aave_v3_weth", "morpho_lltv_86")
@@ -504,7 +507,8 @@ class Run:
     h_maint_ref: np.ndarray  # maintenance haircut of a position of no size (the ratio itself)
     close: np.ndarray  # simulated close
     totals: dict
-    keeper: dict = field(default_factory=dict)  # per bar, the exact integers: sigma, depth, base, init base
+    keeper: dict = field(default_factory=dict)  # per bar, the exact integers: sigma, depth, base, init base,
+    # maintenance depth, price (model.PRICE_SCALE)
 
 
 def simulate(
@@ -564,7 +568,7 @@ def simulate(
     held = np.full(n, np.nan)
     href = np.zeros(n)
     close_sim = np.zeros(n)
-    k_sigma, k_depth, k_base, k_init, k_mdepth = [], [], [], [], []
+    k_sigma, k_depth, k_base, k_init, k_mdepth, k_price = [], [], [], [], [], []
     tot = st.tot
     auction_inv = [0.0, 0.0]  # [collateral, debt owed] of the market's sale (engine.auction)
 
@@ -651,7 +655,7 @@ def simulate(
         sigma_post = sigma_apc(sigma, s) if sigma_apc is not None else sigma
         km.step(
             obs[i],
-            int(p_close * LOAN_UNIT),
+            int(p_close * PRICE_RAW),
             int(min(sigma_post, 1e6) * 1e18),
             int(min(depth * LOAN_UNIT, float(model.MAX_DEPTH))),
             buffer_min,
@@ -662,6 +666,7 @@ def simulate(
         k_base.append(km.base)
         k_init.append(km.init_base)
         k_mdepth.append(km.ramp.depth)
+        k_price.append(km.posted.price)
         base_f = km.base / WAD
         init_f = km.init_base / WAD
         depth_ramp_f = max(km.ramp.depth, 1) / LOAN_UNIT
@@ -685,7 +690,8 @@ def simulate(
     return Run(
         spec.name, liquidated, positions, disp, hour_impact, total_debt, bad_series, cr, cr_init, held,
         href, close_sim, tot,
-        {"sigma": k_sigma, "depth": k_depth, "maint_base": k_base, "init_base": k_init, "maint_depth": k_mdepth},
+        {"sigma": k_sigma, "depth": k_depth, "maint_base": k_base, "init_base": k_init, "maint_depth": k_mdepth,
+         "price": k_price},
     )
 
 
@@ -952,10 +958,10 @@ def _cascade(
                 ht = np.clip(init_f + vc * slip / depth_post, max(h_min, spec.init_floor), h_max)
             else:
                 ht = np.full(len(cand), spec.h_init)
-            if tg == "init_margin":
-                ht = np.maximum(ht, np.minimum(hmc + fp.target_margin, h_max))
+            if tg == "init_margin":  # min(H_maint + margin, 1 - 1 wei), as market_math.target_haircut
+                ht = np.maximum(ht, np.minimum(hmc + fp.target_margin, 1.0))
         elif tg == "maint_margin":
-            ht = np.minimum(hmc + fp.target_margin, h_max)
+            ht = np.minimum(hmc + fp.target_margin, 1.0)
         else:
             ht = hmc
         inf = np.full(len(cand), np.inf)
@@ -1347,16 +1353,29 @@ CANDIDATES: dict[str, tuple] = {
     "today_cap100_buffer": (TODAY.replace(hourly_cap=WAD), "buffer", 0.0),
     "cap100_buffer_gap5": (_FULL.replace(hourly_cap=WAD), "buffer", DUST, 0.18),
 }
-# the design docs/STRESS.md recommends: the engine of `cap100` with the ratio changes of `cap100_buffer_gap5`
+# the design docs/STRESS.md recommended before the contract was written: the engine of `cap100` with the
+# ratio changes of `cap100_buffer_gap5`. Its anti-procyclicality buffer is NOT on-chain.
 CANDIDATES["recommended"] = CANDIDATES["cap100_buffer_gap5"]
-DEFAULT_CANDIDATE = "recommended"
+
+
+def _shipped(risk: model.RiskParams) -> tuple:
+    """What the market does (contracts/modules/market_math.vy, `model.engine`): `engine.shipped(risk)`
+    (target max(H_init, H_maint + 5%), bonus 2% .. 5% at the market's slope, dust floor, early write-off,
+    hourly cap of liq_cap x posted depth), H_init's floor h_min + init_gap (`model.h_init`), no buffer."""
+    return (engine.shipped(risk), "none", DUST, (risk.h_min + risk.init_gap) / WAD)
+
+
+CANDIDATES["shipped"] = _shipped(model.RiskParams())
+DEFAULT_CANDIDATE = "shipped"
 
 
 def candidate_config(name: str, cfg: StressConfig | None = None) -> StressConfig:
     if name not in CANDIDATES:
         raise BallastError(f"stress: unknown engine {name!r} (known: {', '.join(CANDIDATES)})")
-    e, apc, dust, *rest = CANDIDATES[name]
-    return (cfg or StressConfig()).replace(engine=e, apc=apc, min_debt_fraction=dust, init_floor=rest[0] if rest else 0.0)
+    cfg = cfg or StressConfig()
+    # the shipped engine follows the market's parameters of this config
+    e, apc, dust, *rest = _shipped(cfg.risk) if name == "shipped" else CANDIDATES[name]
+    return cfg.replace(engine=e, apc=apc, min_debt_fraction=dust, init_floor=rest[0] if rest else 0.0)
 
 
 # --- output ------------------------------------------------------------------------------------------

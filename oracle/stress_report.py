@@ -4,7 +4,8 @@
 
 For each file (default parameters, 1,000 borrowers, seed 1, population scale M = 1): the anchors once,
 then every engine candidate of `oracle.stress.CANDIDATES` (the dynamic ratio and the fixed ratio of the
-same mean capital on that engine), then, for the recommended engine (`--engine`), the population-size
+same mean capital on that engine; `--only` a subset), then, for the main engine (`--engine`, default
+`shipped`), the population-size
 and recovery sensitivity and two more seeds. Every run goes through `oracle.stress.simulate`, i.e. the
 shipped estimators, policy, guardrails, ramp clock and integer model. Results are cached as JSON in
 `--cache` (default out/stress-report) so that the tables can be printed again without re-running;
@@ -65,13 +66,18 @@ def _key(path: str, label: str) -> str:
     return f"{Path(path).stem}__{label}"
 
 
-def tasks_for(path: str, engine_name: str, sensitivity: bool = True) -> list[tuple]:
+def candidate_names(only: tuple[str, ...] = ()) -> list[str]:
+    """The candidates of the tables, in the order tried (`only`: a subset, in that order)."""
+    names = [n for n in stress.CANDIDATES if n != "recommended"]
+    return [n for n in names if n in only] if only else names
+
+
+def tasks_for(path: str, engine_name: str, sensitivity: bool = True, only: tuple[str, ...] = ()) -> list[tuple]:
     base = stress.StressConfig()
     rec = stress.candidate_config(engine_name, base)
     out = [(path, base, stress.MODELS[2:], "anchors")]
-    for name in stress.CANDIDATES:
-        if name != "recommended":
-            out.append((path, stress.candidate_config(name, base), stress.MODELS[:2], f"candidate:{name}"))
+    for name in candidate_names(only):
+        out.append((path, stress.candidate_config(name, base), stress.MODELS[:2], f"candidate:{name}"))
     if not sensitivity:
         return out
     for m in SCALES:
@@ -88,11 +94,12 @@ def tasks_for(path: str, engine_name: str, sensitivity: bool = True) -> list[tup
     return out
 
 
-def run_all(paths, engine_name: str, cache: Path, fresh: bool, jobs: int, sensitivity: bool = True) -> dict:
+def run_all(paths, engine_name: str, cache: Path, fresh: bool, jobs: int, sensitivity: bool = True,
+            only: tuple[str, ...] = ()) -> dict:
     cache.mkdir(parents=True, exist_ok=True)
     todo, done = [], {}
     for path in paths:
-        for t in tasks_for(path, engine_name, sensitivity):
+        for t in tasks_for(path, engine_name, sensitivity, only):
             f = cache / (_key(path, t[3]).replace(":", "_") + ".json")
             if f.is_file() and not fresh:
                 done[_key(path, t[3])] = json.loads(f.read_text())
@@ -164,14 +171,14 @@ def _arrow(a, b) -> str:
     return f"{'↓' if r < 1 else '↑'}{r:.2f}"
 
 
-def candidates_table(results, paths) -> str:
+def candidates_table(results, paths, only: tuple[str, ...] = ()) -> str:
     lines = []
     for path in paths:
         asset = results[_key(path, "anchors")]["asset"]
         lines.append(f"\n{asset}: dynamic on each engine, and its ratio to fixed_same_capital (same engine) / aave_v3_weth / morpho_lltv_86\n")
         lines.append("| engine | " + " | ".join(SHORT[f] for f in FIELDS) + " |")
         lines.append("|---" * (len(FIELDS) + 1) + "|")
-        for name in (n for n in stress.CANDIDATES if n != "recommended"):
+        for name in candidate_names(only):
             ms = models_of(results, path, f"candidate:{name}")
             d = ms["dynamic"]
             cells = []
@@ -184,7 +191,7 @@ def candidates_table(results, paths) -> str:
         lines.append("\nfixed_same_capital on the same engines:\n")
         lines.append("| engine | " + " | ".join(SHORT[f] for f in FIELDS) + " |")
         lines.append("|---" * (len(FIELDS) + 1) + "|")
-        for name in (n for n in stress.CANDIDATES if n != "recommended"):
+        for name in candidate_names(only):
             f_ = models_of(results, path, f"candidate:{name}")["fixed_same_capital"]
             lines.append(f"| `{name}` | " + " | ".join(fmt(f, f_[f]) for f in FIELDS) + " |")
     return "\n".join(lines)
@@ -231,11 +238,17 @@ def sensitivity_table(results, paths, engine_name: str) -> str:
 @click.option("--fresh", is_flag=True, help="re-run everything")
 @click.option("--jobs", default=2, show_default=True, type=int)
 @click.option("--candidates-only", is_flag=True, help="no sensitivity runs")
-def main(paths, engine_name, cache, fresh, jobs, candidates_only):
+@click.option("--only", default="", help="comma-separated candidates to run and tabulate (default: all)")
+def main(paths, engine_name, cache, fresh, jobs, candidates_only, only):
     """Print the Markdown tables of docs/STRESS.md."""
-    results = run_all(paths, engine_name, Path(cache), fresh, jobs, not candidates_only)
-    click.echo("## Recommended engine, all models\n" + main_table(results, paths, engine_name))
-    click.echo("\n## Candidates\n" + candidates_table(results, paths))
+    names = tuple(n for n in only.split(",") if n)
+    for n in names:
+        stress.candidate_config(n)  # unknown names fail here
+    if names and canonical(engine_name) not in names:
+        names += (canonical(engine_name),)
+    results = run_all(paths, engine_name, Path(cache), fresh, jobs, not candidates_only, names)
+    click.echo("## Main engine, all models\n" + main_table(results, paths, engine_name))
+    click.echo("\n## Candidates\n" + candidates_table(results, paths, names))
     if not candidates_only:
         click.echo("\n## Sensitivity\n" + sensitivity_table(results, paths, engine_name))
 

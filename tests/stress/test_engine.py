@@ -1,9 +1,13 @@
-"""oracle/engine.py: the liquidation engine candidates (integer WAD) and their float twin.
+"""oracle/engine.py: the liquidation engine candidates (integer, prices at model.PRICE_SCALE) and their
+float twin.
 
 Properties: a health-targeted call reaches its target, the bonus curve is monotone and bounded, dust
 is never left, the early write-off leaves a position that can be closed at the bonus, and splitting a
 liquidation never pays more than one call (with the parameter condition `EngineParams.check` states:
 below the deep line (1 + b_max)(1 - H) a liquidation lowers health, so the curve must be flat there).
+The shipped candidate is held to `model.engine` (the contract's mirror): its integer path on positions
+inside a market of other borrowers, the candidate formulas with the same parameters, and the float twin
+the simulator runs.
 """
 
 import os
@@ -23,6 +27,10 @@ EXAMPLES = int(os.environ.get("BALLAST_ENGINE_EXAMPLES", "300"))
 prop = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 CURVE = EngineParams(target="init_margin", target_margin=5 * PCT, bonus_min=2 * PCT, bonus_max=5 * PCT)
+RISK = model.RiskParams()
+SHIPPED = engine.shipped(RISK)
+SHIPPED_DUST = engine.shipped(RISK, min_debt=1_000 * 10**6)
+TOKEN = 10**24  # price of 1 loan token (6 decimals) per collateral token (18 decimals), at PRICE_SCALE
 ENGINES = {
     "today": EngineParams(),
     "target_init": EngineParams(target="init"),
@@ -30,11 +38,13 @@ ENGINES = {
     "curve": CURVE,
     "curve_dust_writeoff": CURVE.replace(min_debt=1_000 * 10**6, early_write_off=True),
     "aave": EngineParams(target="close_factor", close_factor=WAD // 2, full_close_hf=95 * PCT),
+    "shipped": SHIPPED,
+    "shipped_dust": SHIPPED_DUST,
 }
 
-# A position: collateral raw (18 decimals), price (loan raw per 1e18 collateral raw, 6-decimal loan),
+# A position: collateral raw (18 decimals), price (loan raw per collateral raw x 1e36, 6-decimal loan),
 # haircuts with H_init >= H_maint >= h_min, and a debt that makes it unhealthy.
-price_s = st.integers(10**6, 10**12)  # 1 .. 1,000,000 loan tokens per collateral token
+price_s = st.integers(TOKEN, 10**6 * TOKEN)  # 1 .. 1,000,000 loan tokens per collateral token
 coll_s = st.integers(10**15, 10**24)  # 0.001 .. 1,000,000 tokens
 h_s = st.integers(H_MIN, 80 * PCT)
 depth_frac_s = st.integers(1, 10_000)  # health factor below 1, in basis points of the line
@@ -51,6 +61,10 @@ def position(draw):
     bps = draw(depth_frac_s)  # debt = line / (1 - bps / 10^4 ...): HF = 1 - bps/2e4 .. down to 0.5
     debt = line * 20_000 // (20_000 - bps) + 1
     return coll, debt, price, h_maint, h_init
+
+
+def _affordable(value, b):
+    return max(model.ceil_div(value * WAD, WAD + b), 1)
 
 
 def _call(p, pos, offered=None):
@@ -96,7 +110,7 @@ def test_check_rejects_a_curve_that_is_not_flat_below_the_deep_line():
 @prop
 def test_target_health_is_reached(pos):
     coll, debt, price, h_maint, h_init = pos
-    for name in ("target_init", "maint2", "curve"):
+    for name in ("target_init", "maint2", "curve", "shipped"):
         p = ENGINES[name]
         ht = engine.target_haircut(p, h_maint, h_init)
         value = model.collateral_value(coll, price)
@@ -105,7 +119,9 @@ def test_target_health_is_reached(pos):
         out = _call(p, pos)
         assert out.repaid <= debt and out.seized <= coll
         if engine.is_deep(debt, value, b):
-            assert out.repaid == min(debt, model.ceil_div(coll * price, WAD + b)) and out.collateral == 0
+            assert out.repaid == min(debt, _affordable(value, b))
+            # closed: no debt left, or none of the collateral (bar a raw unit the floors leave)
+            assert out.debt == 0 or model.collateral_value(out.collateral, price) <= 1
             continue
         if out.debt == 0:
             continue  # closed whole (the target needed the whole debt)
@@ -116,24 +132,28 @@ def test_target_health_is_reached(pos):
         den = WAD * WAD - (WAD + b) * (WAD - ht)
         r = out.repaid - (3 * model.ceil_div(WAD * WAD, den) + 3)
         if r > 0 and out.repaid < debt:
-            s = r * (WAD + b) // price
+            s = model.seized_collateral(r, price, b, coll)
             assert not model.is_healthy(debt - r, model.collateral_value(coll - s, price), ht)
 
 
 def test_target_health_hand_checked():
     # 100 tokens at 100.0 (value 10,000), H_maint 20%: line 8,000; debt 8,500 (HF 0.941)
-    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    coll, price, h = 100 * 10**18, 100 * TOKEN, 20 * PCT
     p = EngineParams(target="maint_margin", target_margin=5 * PCT)  # H_t = 25%, fixed bonus 5%
     out = engine.liquidate(p, coll, 8_500 * 10**6, price, h, 25 * PCT, 10**20)
     # r = (D - (V - 1)(1 - H_t)) / (1 - 1.05 x 0.75), in raw units:
     #   (8,500,000,000 - 9,999,999,999 x 0.75) / 0.2125 = 1,000,000,000.75 / 0.2125 = 4,705,882,356.47 -> up
     assert out.repaid == 4_705_882_357
-    assert out.seized == out.repaid * (WAD + 5 * PCT) // price
+    # seized: 4,705,882,357 x 1.05 = 4,941,176,474.85 loan raw -> 4,941,176,474, at 100 tokens a token
+    assert out.seized == 49_411_764_740_000_000_000
     assert out.bad_debt == 0 and out.debt == 8_500 * 10**6 - out.repaid
+    # left: 3,794,117,643 of debt against 50.588... tokens = 5,058,823,526 x 0.75 = 3,794,117,644.5: at H_t
+    assert model.is_healthy(out.debt, model.collateral_value(out.collateral, price), 25 * PCT)
+    assert not model.is_healthy(out.debt + 2, model.collateral_value(out.collateral, price), 25 * PCT)
 
 
 def test_today_takes_the_whole_debt_and_aave_half():
-    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    coll, price, h = 100 * 10**18, 100 * TOKEN, 20 * PCT
     today = engine.liquidate(EngineParams(), coll, 8_500 * 10**6, price, h, h, 10**20)
     assert today.repaid == 8_500 * 10**6 and today.debt == 0
     aave = ENGINES["aave"]
@@ -144,12 +164,13 @@ def test_today_takes_the_whole_debt_and_aave_half():
 
 
 def test_healthy_position_is_refused_and_unhealthy_one_is_not():
-    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
-    with pytest.raises(EngineError, match="position healthy"):
-        engine.liquidate(CURVE, coll, 8_000 * 10**6, price, h, h, 10**20)
-    assert engine.liquidate(CURVE, coll, 8_000 * 10**6 + 1, price, h, h, 10**20).repaid > 0
-    with pytest.raises(EngineError, match="zero amount"):
-        engine.liquidate(CURVE, coll, 8_500 * 10**6, price, h, h, 0)
+    coll, price, h = 100 * 10**18, 100 * TOKEN, 20 * PCT
+    for p in (CURVE, SHIPPED):
+        with pytest.raises(EngineError, match="position healthy"):
+            engine.liquidate(p, coll, 8_000 * 10**6, price, h, h, 10**20)
+        assert engine.liquidate(p, coll, 8_000 * 10**6 + 1, price, h, h, 10**20).repaid > 0
+        with pytest.raises(EngineError, match="zero amount"):
+            engine.liquidate(p, coll, 8_500 * 10**6, price, h, h, 0)
 
 
 # --- dust ---------------------------------------------------------------------------------------------
@@ -158,20 +179,22 @@ def test_healthy_position_is_refused_and_unhealthy_one_is_not():
 @given(pos=position(), frac=st.integers(1, 10_000))
 @prop
 def test_dust_is_never_left(pos, frac):
-    p = ENGINES["curve_dust_writeoff"]
     debt = pos[1]
     offered = max(1, debt * frac // 10_000)
-    try:
-        out = _call(p, pos, offered)
-    except EngineError as exc:
-        assert "would leave dust" in str(exc)
-        return
-    assert out.debt == 0 or out.debt >= p.min_debt
+    for p in (ENGINES["curve_dust_writeoff"], SHIPPED_DUST):
+        try:
+            out = _call(p, pos, offered)
+        except EngineError as exc:
+            assert "would leave dust" in str(exc)
+            assert offered < debt  # the whole debt is always accepted
+            continue
+        assert out.debt == 0 or out.debt >= p.min_debt
+        assert out.repaid <= offered
 
 
 def test_dust_hand_checked():
     p = CURVE.replace(min_debt=1_000 * 10**6)
-    coll, price, h = 100 * 10**18, 100 * 10**6, 20 * PCT
+    coll, price, h = 100 * 10**18, 100 * TOKEN, 20 * PCT
     # a small position (debt 900 <= min_debt) is closed whole
     small = engine.liquidate(p, 10 * 10**18, 900 * 10**6, price, h, 25 * PCT, 10**20)
     assert small.repaid == 900 * 10**6 and small.debt == 0
@@ -203,7 +226,7 @@ def test_early_write_off_leaves_a_position_the_bonus_can_close(pos, frac):
 
 def test_early_write_off_hand_checked():
     # 100 tokens at 50.0 (value 5,000) against 6,000 of debt: deep. A liquidator repays 1,000.
-    coll, price, h, debt = 100 * 10**18, 50 * 10**6, 20 * PCT, 6_000 * 10**6
+    coll, price, h, debt = 100 * 10**18, 50 * TOKEN, 20 * PCT, 6_000 * 10**6
     late = engine.liquidate(EngineParams(), coll, debt, price, h, h, 1_000 * 10**6)
     assert late.bad_debt == 0 and late.debt == 5_000 * 10**6  # the loss waits for the collateral to run out
     early = engine.liquidate(EngineParams(early_write_off=True), coll, debt, price, h, h, 1_000 * 10**6)
@@ -239,7 +262,7 @@ def _split(p, pos, parts):
 @given(pos=position(), cuts=st.lists(st.integers(1, 10_000), min_size=2, max_size=5))
 @prop
 def test_splitting_never_pays_more_than_one_call(pos, cuts):
-    for name in ("curve", "curve_dust_writeoff", "today", "maint2"):
+    for name in ("curve", "curve_dust_writeoff", "today", "maint2", "shipped", "shipped_dust"):
         p = ENGINES[name]
         p.check(H_MIN)
         debt = pos[1]
@@ -249,7 +272,7 @@ def test_splitting_never_pays_more_than_one_call(pos, cuts):
             continue
         # the split's collateral per unit repaid is never above the first call's bonus: the same repaid
         # in one call at that bonus would get at least as much
-        assert seized <= repaid * (WAD + b1) // pos[2]
+        assert seized <= model.seized_collateral(repaid, pos[2], b1, 2**200)
 
 
 def test_splitting_pays_more_when_the_curve_rises_below_the_deep_line():
@@ -258,7 +281,7 @@ def test_splitting_pays_more_when_the_curve_rises_below_the_deep_line():
     bad = EngineParams(bonus_min=2 * PCT, bonus_max=20 * PCT, bonus_slope=WAD // 2)
     with pytest.raises(EngineError):
         bad.check(H_MIN)
-    coll, price, h = 100 * 10**18, 100 * 10**6, H_MIN
+    coll, price, h = 100 * 10**18, 100 * TOKEN, H_MIN
     debt = 9_800 * 10**6  # value 10,000: HF = 10,000 x 0.87 / 9,800 = 0.888, below the deep line 0.9135
     pos = (coll, debt, price, h, h)
     one_r, one_s, _ = _split(bad, pos, [2_000 * 10**6])
@@ -269,6 +292,9 @@ def test_splitting_pays_more_when_the_curve_rises_below_the_deep_line():
     one_r, one_s, _ = _split(CURVE, pos, [2_000 * 10**6])
     many_r, many_s, _ = _split(CURVE, pos, [500 * 10**6] * 4)
     assert many_s <= one_s
+    one_r, one_s, _ = _split(SHIPPED, pos, [2_000 * 10**6])
+    many_r, many_s, _ = _split(SHIPPED, pos, [500 * 10**6] * 4)
+    assert one_r == many_r == 2_000 * 10**6 and many_s <= one_s
 
 
 # --- the float twin the simulator uses -------------------------------------------------------------------
@@ -282,7 +308,10 @@ def _near_a_boundary(p, coll, debt, price, h_maint, out) -> bool:
     deep = abs(value * WAD - debt * (WAD + out.bonus)) <= debt * WAD // 10**5
     cf = p.target == "close_factor" and abs(hf - p.full_close_hf) <= WAD // 10**5
     dust = p.min_debt > 0 and abs(debt - out.repaid - p.min_debt) <= p.min_debt // 10**4 + 1
-    return deep or cf or dust
+    # without the early write-off, bad debt waits for zero collateral: the integer seizure's floors can
+    # leave a raw unit or two (at most ceil(1e36 / price)) that the twin counts as none
+    emptied = not p.early_write_off and 0 < out.collateral <= 2 * model.ceil_div(model.PRICE_SCALE, price) + 2
+    return deep or cf or dust or emptied
 
 
 @given(pos=position(), frac=st.integers(1, 10_000))
@@ -300,11 +329,11 @@ def test_float_twin_matches_the_integer_engine(pos, frac):
             continue
         fp = engine.FloatParams.of(p, unit_l)
         r, s, bad, b = engine.liquidate_vec(
-            fp, np.array([coll / unit_c]), np.array([debt / unit_l]), price / unit_l, np.array([h_maint / WAD]),
+            fp, np.array([coll / unit_c]), np.array([debt / unit_l]), price / TOKEN, np.array([h_maint / WAD]),
             np.array([ht / WAD]), np.array([offered / unit_l]),
         )
         tol_r = (1e-6 * debt + 100) / unit_l  # rounding: the integer repay's ceil and V - 1 (a few units)
-        tol_s = tol_r * 1.2 / (price / unit_l) + 1e-6 * coll / unit_c
+        tol_s = tol_r * 1.2 / (price / TOKEN) + 1e-6 * coll / unit_c
         agree = (
             abs(b[0] - out.bonus / WAD) < 1e-7  # the integer HF floors the value: a few 1e-9
             and abs(r[0] - out.repaid / unit_l) <= tol_r
@@ -312,6 +341,157 @@ def test_float_twin_matches_the_integer_engine(pos, frac):
             and abs(bad[0] - out.bad_debt / unit_l) <= tol_r
         )
         assert agree or _near_a_boundary(p, coll, debt, price, h_maint, out), (p, out, r, s, bad, b)
+
+
+# --- the shipped engine is the contract's (model.engine, the mirror of market_math.engine) -----------------
+
+
+@st.composite
+def market_position(draw):
+    """An unhealthy position inside a market of other borrowers: (collateral, shares, total_debt,
+    total_shares, price, h_maint, h_init), the shares priced at an arbitrary debt per share."""
+    coll, debt, price, h_maint, h_init = draw(position())
+    total_shares = draw(st.integers(10**6, 10**30))
+    # debt per share between 1e-9 and 1e3 loan raw units per share unit, then the position's shares
+    shares = draw(st.integers(1, total_shares))
+    total_debt = draw(st.integers(max(shares // 10**6, 1), shares * 1_000))
+    assume(model.to_debt(shares, total_debt, total_shares, True) >= 1)
+    # scale the collateral so the position is unhealthy with this debt
+    d = model.to_debt(shares, total_debt, total_shares, True)
+    v = model.collateral_value(coll, price)
+    assume(v > 0)
+    coll = coll * d // debt
+    v = model.collateral_value(coll, price)
+    assume(v > 0 and not model.is_healthy(d, v, h_maint))
+    return coll, shares, total_debt, total_shares, price, h_maint, h_init
+
+
+@given(mp=market_position(), frac=st.integers(1, 10_000), room_bps=st.integers(0, 20_000),
+       dust=st.sampled_from([0, 10**6, 1_000 * 10**6]))
+@prop
+def test_shipped_integer_path_is_model_engine(mp, frac, room_bps, dust):
+    """engine.liquidate(shipped) on the position alone = model.engine on the position in its market:
+    repaid, seized and bonus to the wei; the write-off and the debt left to the rounding of the shares."""
+    coll, shares, td, ts, price, h_maint, h_init = mp
+    debt = model.to_debt(shares, td, ts, True)
+    p = engine.shipped(RISK, min_debt=dust)
+    ht = engine.target_haircut(p, h_maint, h_init)
+    assert ht == model.target_haircut(RISK, h_maint, h_init)
+    offered = max(1, debt * frac // 10_000)
+    v = model.collateral_value(coll, price)
+    room = model.MAX_VALUE if room_bps == 20_000 else v * room_bps // 10_000
+    try:
+        want = model.engine(RISK, coll, shares, td, ts, price, h_maint, h_init, offered, room, dust)
+    except model.LiquidationRefused as exc:
+        with pytest.raises(EngineError, match=str(exc)):
+            engine.liquidate(p, coll, debt, price, h_maint, ht, offered, room)
+        return
+    # the shares' rounding: one share of this market is worth at most ceil((td + 1) / (ts + 1e6)) raw
+    share = model.ceil_div(td + 1, ts + model.VIRTUAL_DEBT_SHARES) + 1
+    try:
+        got = engine.liquidate(p, coll, debt, price, h_maint, ht, offered, room)
+    except EngineError as exc:  # only at the dust line, where the debt left differs by the shares' rounding
+        assert dust and "dust" in str(exc) and abs(want.debt_left - dust) <= 2 * share
+        return
+    assert (got.repaid, got.seized, got.bonus) == (want.repaid, want.seized, want.bonus)
+    assert got.collateral == coll - want.seized
+    assert abs(got.bad_debt - want.bad) <= 2 * share
+    assert abs(got.debt - want.debt_left) <= 2 * share
+    assert got.repaid + got.bad_debt + got.debt == debt  # one position alone: every raw unit accounted
+
+
+@given(pos=position(), frac=st.integers(1, 10_000), dust=st.sampled_from([0, 10**6, 1_000 * 10**6]))
+@prop
+def test_candidate_formulas_with_the_shipped_parameters_are_model_engine(pos, frac, dust):
+    """The integer formulas of the other candidates, configured as the shipped engine (no `risk`), give
+    model.engine's result to the wei: the candidates and the contract share one arithmetic."""
+    coll, debt, price, h_maint, h_init = pos
+    p = engine.shipped(RISK, min_debt=dust)
+    plain = p.replace(risk=None)
+    ht = engine.target_haircut(p, h_maint, h_init)
+    offered = max(1, debt * frac // 10_000)
+    try:
+        want = engine.liquidate(p, coll, debt, price, h_maint, ht, offered)
+    except EngineError as exc:
+        with pytest.raises(EngineError, match=str(exc)):
+            engine.liquidate(plain, coll, debt, price, h_maint, ht, offered)
+        return
+    assert engine.liquidate(plain, coll, debt, price, h_maint, ht, offered) == want
+
+
+def test_shipped_is_the_market_parameters():
+    p = engine.shipped()
+    assert p.risk == RISK and p.target == "init_margin" and p.target_margin == RISK.target_margin == 5 * PCT
+    assert (p.bonus_min, p.bonus_max, p.bonus_slope) == (2 * PCT, 5 * PCT, RISK.bonus_slope)
+    assert p.early_write_off and p.hourly_cap == RISK.liq_cap == WAD
+    p.check(RISK.h_min)
+    # the market's slope makes the bonus reach its most exactly at the deep line of h_min
+    deep = (WAD + RISK.bonus) * (WAD - RISK.h_min) // WAD
+    assert engine.bonus(p, deep) == RISK.bonus == model.bonus_at(RISK, deep)
+    assert engine.bonus(p, deep + 10**12) < RISK.bonus
+    for hf in (0, deep, 95 * PCT, WAD - 1, WAD, 2 * WAD):
+        assert engine.bonus(p, hf) == model.bonus_at(RISK, hf)
+    # a field that disagrees with its RiskParams is refused
+    with pytest.raises(EngineError, match="shipped"):
+        p.replace(bonus_slope=WAD).check(RISK.h_min)
+    # the stress candidate is this engine with H_init's floor h_min + init_gap and no buffer
+    from oracle import stress
+
+    cfg = stress.candidate_config("shipped")
+    assert cfg.engine == p.replace(min_debt=0) and cfg.apc == "none"
+    assert cfg.init_floor == (RISK.h_min + RISK.init_gap) / WAD == 0.18
+    assert stress.DEFAULT_CANDIDATE == "shipped"
+
+
+def test_shipped_hand_checked():
+    # 100 tokens at 100.0 (value 10,000), H_maint 20%, H_init 22%: line 8,000; debt 8,500 (HF 0.9411...)
+    coll, price, h, hi = 100 * 10**18, 100 * TOKEN, 20 * PCT, 22 * PCT
+    out = engine.liquidate(SHIPPED, coll, 8_500 * 10**6, price, h, engine.target_haircut(SHIPPED, h, hi), 10**20)
+    # bonus = 2% + 0.34682081 x (1 - 0.941176470588235294) = 2% + 2.0401224...% = 4.0401...%
+    hf = 10_000 * 10**6 * (WAD - h) // (8_500 * 10**6)
+    assert out.bonus == 2 * PCT + RISK.bonus_slope * (WAD - hf) // WAD
+    assert 4.04 < out.bonus / PCT < 4.041
+    # target max(22%, 20% + 5%) = 25%: r = (8,500 - 9,999.999999 x 0.75) / (1 - 1.0404... x 0.75)
+    b = out.bonus / WAD
+    assert abs(out.repaid / 1e6 - (8_500 - 9_999.999999 * 0.75) / (1 - (1 + b) * 0.75)) < 1e-3
+    assert model.is_healthy(out.debt, model.collateral_value(out.collateral, price), 25 * PCT)
+    # the hourly cap: room for 1,000 of collateral value repays 1,000 / (1 + b), and none refuses
+    capped = engine.liquidate(SHIPPED, coll, 8_500 * 10**6, price, h, 25 * PCT, 10**20, room=1_000 * 10**6)
+    assert capped.repaid == 1_000 * 10**6 * WAD // (WAD + out.bonus)
+    with pytest.raises(EngineError, match="liquidation cap reached"):
+        engine.liquidate(SHIPPED, coll, 8_500 * 10**6, price, h, 25 * PCT, 10**20, room=0)
+
+
+@given(pos=position(), frac=st.integers(1, 10_000), dust=st.sampled_from([0, 1_000 * 10**6]))
+@prop
+def test_shipped_float_twin_matches_model_engine(pos, frac, dust):
+    """The simulator's float twin with the shipped parameters against model.engine (via the shipped
+    integer path, itself held to model.engine above), outside the rounding of a decision boundary."""
+    coll, debt, price, h_maint, h_init = pos
+    assume(debt >= 100 * 10**6)
+    p = engine.shipped(RISK, min_debt=dust)
+    ht = engine.target_haircut(p, h_maint, h_init)
+    offered = max(1, debt * frac // 10_000)
+    shares = debt * model.VIRTUAL_DEBT_SHARES
+    try:
+        want = model.engine(RISK, coll, shares, debt, shares, price, h_maint, ht, offered, model.MAX_VALUE, dust)
+    except model.LiquidationRefused:
+        return  # would leave dust: the simulator's liquidator declines such a cut (oracle.stress._cascade)
+    fp = engine.FloatParams.of(p, 10**6)
+    assert fp.min_debt == dust / 10**6 and abs(fp.bonus_slope - RISK.bonus_slope / WAD) < 1e-15
+    r, s, bad, b = engine.liquidate_vec(
+        fp, np.array([coll / 1e18]), np.array([debt / 1e6]), price / TOKEN, np.array([h_maint / WAD]),
+        np.array([ht / WAD]), np.array([offered / 1e6]),
+    )
+    out = engine.Outcome(want.repaid, want.seized, want.bad, want.bonus, want.debt_left, coll - want.seized)
+    tol_r = (1e-6 * debt + 100) / 1e6
+    agree = (
+        abs(b[0] - want.bonus / WAD) < 1e-7
+        and abs(r[0] - want.repaid / 1e6) <= tol_r
+        and abs(s[0] - want.seized / 1e18) <= tol_r * 1.2 / (price / TOKEN) + 1e-6 * coll / 1e18
+        and abs(bad[0] - want.bad / 1e6) <= tol_r
+    )
+    assert agree or _near_a_boundary(p, coll, debt, price, h_maint, out), (want, r, s, bad, b)
 
 
 # --- anti-procyclicality -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_candles, one_position
+from stress_helpers import make_candles, one_position
 
 from oracle import backtest as bt
 from oracle import engine, metrics, stress
@@ -145,7 +145,7 @@ def _identities(run):
     return debt_in, debt_out, coll_in, coll_out
 
 
-@pytest.mark.parametrize("candidate", ["today", "curve_dust_writeoff", "cap50", "auction100"])
+@pytest.mark.parametrize("candidate", ["today", "curve_dust_writeoff", "cap50", "auction100", "shipped"])
 def test_accounting_on_a_population(fixture_csv, candidate):
     candles = load_candles(fixture_csv)
     cfg = stress.candidate_config(candidate).replace(
@@ -205,6 +205,11 @@ def test_keeper_is_the_backtest_replay_when_nothing_is_liquidated(fixture_csv):
     assert run.keeper["depth"] == rep.depth_raw
     assert run.keeper["maint_base"] == rep.maint_base
     assert run.totals["guard_violations"] == 0
+    # the posted price is the close at model.PRICE_SCALE (loan raw per collateral raw x 1e36: a token
+    # price of 1 is 1e24 for a 6-decimal loan and an 18-decimal collateral), as the backtest posts it
+    assert stress.PRICE_RAW == 10**24
+    posted = np.array([float(x) for x in run.keeper["price"]])
+    assert np.allclose(posted / 1e24, candles.close, rtol=2e-11, atol=0)
     # a fixed-ratio model posts through policy.clip when the heartbeat is due: the same posts
     fixed = stress.simulate(hist, empty, stress.anchor_specs()["aave_v3_weth"], cfg)
     assert fixed.keeper["depth"] == rep.depth_raw and fixed.keeper["sigma"] == rep.sigma_wad
