@@ -15,20 +15,26 @@ network); this module owns everything between a signed transaction and its recei
 - After a restart, a transaction of ours still waiting in the node's pool (pending nonce > mined nonce)
   is replaced by the next submission at its nonce with fees above its own, instead of queueing behind it.
 - Dry run: build, sign-free simulate (eth_call) and estimate; nothing is sent.
+
+`contract_abi(name)` is the compiled ABI of one of the project's contracts (STYLE: talk to contracts
+through their ABI, so a renamed function or a new field fails loudly in one place); web3 contract
+objects built from it work over `Rpc`'s failover.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TransactionNotFound
 
 from oracle.errors import BallastError
 from oracle.logs import emit
@@ -39,6 +45,7 @@ GAS_MARGIN_NUM, GAS_MARGIN_DEN = 12, 10  # gas limit = estimate * 1.2
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
 RECEIPT_GRACE = 5.0  # seconds to keep asking for our receipt after the account's nonce moved past ours
 RECEIPT_GRACE_POLLS = 5  # and at least this many lookups, however short the grace or long the poll
+REPO_ROOT = Path(__file__).resolve().parent.parent
 CONNECTION_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -156,6 +163,53 @@ def _test_index(alias: str) -> int | None:
     return None
 
 
+# --- compiled ABIs -------------------------------------------------------------------------------
+
+
+@functools.cache
+def contract_abi(name: str) -> tuple:
+    """The ABI of the project's contract `name` (e.g. "RiskOracle"), as ape compiled it (from the
+    cached build in .build/, compiling the sources first if they changed)."""
+    import sys
+
+    from ape import Project
+    from ape.logging import logger
+
+    # ape-vyper runs the pip-installed `vyper` found on PATH: the one beside this interpreter
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    level = logger.level
+    logger.set_level("ERROR")  # a compile's INFO lines are not the keeper's output
+    try:
+        contract_type = Project(REPO_ROOT).get_contract(name).contract_type
+    except Exception as exc:  # noqa: BLE001 - a missing checkout or a compiler failure: one line
+        raise BallastError(f"cannot load the ABI of {name} from {REPO_ROOT}: {exc}".splitlines()[0]) from None
+    finally:
+        logger.set_level(level)
+    return tuple(item.model_dump(by_alias=True, mode="json") for item in contract_type.abi)
+
+
+def token_decimals(rpc: Rpc, token: str) -> int:
+    """`decimals()` of an ERC-20 token, read from the chain. A token that does not answer is one
+    BallastError line: amounts are never scaled by a guessed default."""
+    from eth_abi import decode as abi_decode
+
+    token = Web3.to_checksum_address(token)
+    erc20 = Web3().eth.contract(address=token, abi=list(contract_abi("MockERC20")))
+    call = {"to": token, "data": erc20.encode_abi("decimals", [])}
+    try:
+        raw = rpc.eth_call(call)
+        if len(raw) < 32:  # no code there (an empty answer decodes to 0 in some web3 setups)
+            raise ValueError("no answer (is it a token?)")
+        decimals = int(abi_decode(["uint256"], raw[:32])[0])
+    except (ContractLogicError, BadFunctionCallOutput, ValueError, OverflowError) as exc:
+        raise BallastError(f"cannot read decimals() of the token {token}: {_reason(exc)}") from None
+    if not 0 <= decimals <= 36:
+        raise BallastError(f"the token {token} says it has {decimals} decimals")
+    return decimals
+
+
 # --- RPC with failover ----------------------------------------------------------------------------
 
 
@@ -194,7 +248,7 @@ class Rpc:
                 result = fn(w3)
             except CONNECTION_ERRORS as exc:
                 tried.append(self.urls[i])
-                emit("rpc_unreachable", url=self.urls[i], error=type(exc).__name__)
+                emit("rpc_unreachable", logging.WARNING, url=self.urls[i], error=type(exc).__name__)
                 continue
             if i != self.index:
                 emit("rpc_failover", **{"from": self.urls[self.index], "to": self.urls[i]})
