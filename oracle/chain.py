@@ -379,12 +379,13 @@ class Sender:
                         return tx
         return None
 
-    def simulate(self, to: str, data: bytes) -> int:
-        """eth_call + estimateGas as the keeper; a revert ends in one BallastError line."""
+    def simulate(self, to: str, data: bytes, block: str = "latest") -> int:
+        """eth_call + estimateGas as the keeper on `block` ("pending": with what waits in the node's pool,
+        e.g. another relayer's post of the same round); a revert ends in one BallastError line."""
         call = {"from": self.address, "to": Web3.to_checksum_address(to), "data": "0x" + data.hex()}
         try:
-            self.rpc.eth_call(call)
-            return int(self.rpc.call(lambda w3: w3.eth.estimate_gas(call)))  # type: ignore[arg-type]
+            self.rpc.eth_call(call, block)
+            return int(self.rpc.call(lambda w3: w3.eth.estimate_gas(call, block)))  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise BallastError(f"transaction would revert: {_reason(exc)}") from None
         except ValueError as exc:  # node-level rejection (e.g. insufficient funds)
@@ -448,9 +449,10 @@ class Sender:
 
     # --- the whole thing
 
-    def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
-        """Simulate, then (unless dry-run) sign, send and wait, replacing a stuck transaction."""
-        gas_estimate = self.simulate(to, data)
+    def submit(self, to: str, data: bytes, label: str = "tx", simulate_on: str = "latest") -> SendResult:
+        """Simulate (on `simulate_on`), then (unless dry-run) sign, send and wait, replacing a stuck
+        transaction."""
+        gas_estimate = self.simulate(to, data, simulate_on)
         gas = gas_estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 10_000
         mined, pending = self.nonces()
         fees = self.current_fees()

@@ -327,6 +327,7 @@ class Round:
     observed_at: int
     deadline: int
     number: int
+    opened_at: int = 0  # chain time when this keeper opened the round
     measured: dict[int, policy.Measured] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # asset label -> reason
     spreads: dict[int, float] = field(default_factory=dict)
@@ -679,7 +680,9 @@ class Keeper:
         if self.round is None or at > self.round.observed_at:
             if self.round is not None and self.round.outcome is None:
                 self._close(self.round, MISSED)
-            self.round = Round(at, at + self.deadline_after(), at // self.settings.round_seconds)
+            self.round = Round(
+                at, at + self.deadline_after(), at // self.settings.round_seconds, opened_at=now
+            )
             self.refresh_signers()
             self._measure(self.round, now)
             self.sign(self.round)
@@ -747,10 +750,15 @@ class Keeper:
         return self._relay(rnd, kept, due)
 
     def _my_turn(self, rnd: Round, now: int) -> bool:
+        """The turn's owner relays from the round's start, the k-th fallback from k turns after it; a
+        fallback also waits one turn from when it opened the round itself (a keeper that starts, or
+        catches up, late in a round must not relay at once beside the one whose turn it is)."""
         position = self.turn_position(rnd.number)
         start = position * self.settings.turn_seconds
         elapsed = now - rnd.observed_at
         if elapsed < start:
+            return False
+        if position > 0 and now - rnd.opened_at < self.settings.turn_seconds:
             return False
         answered = all(
             rnd.peer_status.get(url, (peerlib.BEHIND, ""))[0] != peerlib.BEHIND for url in self.peers
@@ -775,7 +783,11 @@ class Keeper:
     def _relay(self, rnd: Round, kept: list[reports.SignedReport], due: dict) -> TickResult:
         batch = reports.build_batch(kept, self.signers)
         try:
-            result = self.sender.submit(self.oracle, self.view.post_data(batch), label="post")
+            # simulated on the pending block: a post of this round already waiting in the node's pool
+            # (another relayer's) makes ours revert "report replayed" before it costs anything
+            result = self.sender.submit(
+                self.oracle, self.view.post_data(batch), label="post", simulate_on="pending"
+            )
         except BallastError as exc:
             message = exc.format_message()
             if any(reason in message for reason in LANDED_REVERTS):
