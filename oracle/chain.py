@@ -46,6 +46,7 @@ DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
 RECEIPT_GRACE = 5.0  # seconds to keep asking for our receipt after the account's nonce moved past ours
 RECEIPT_GRACE_POLLS = 5  # and at least this many lookups, however short the grace or long the poll
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_OFFLINE = Web3()  # encodes calldata; never connects
 CONNECTION_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -167,6 +168,12 @@ def _test_index(alias: str) -> int | None:
 
 
 @functools.cache
+def _project(project_class):
+    """The ape project of this checkout, loaded once."""
+    return project_class(REPO_ROOT)
+
+
+@functools.cache
 def contract_abi(name: str) -> tuple:
     """The ABI of the project's contract `name` (e.g. "RiskOracle"), as ape compiled it (from the
     cached build in .build/, compiling the sources first if they changed)."""
@@ -182,7 +189,7 @@ def contract_abi(name: str) -> tuple:
     level = logger.level
     logger.set_level("ERROR")  # a compile's INFO lines are not the keeper's output
     try:
-        contract_type = Project(REPO_ROOT).get_contract(name).contract_type
+        contract_type = _project(Project).get_contract(name).contract_type
     except Exception as exc:  # noqa: BLE001 - a missing checkout or a compiler failure: one line
         raise BallastError(f"cannot load the ABI of {name} from {REPO_ROOT}: {exc}".splitlines()[0]) from None
     finally:
@@ -196,8 +203,7 @@ def token_decimals(rpc: Rpc, token: str) -> int:
     from eth_abi import decode as abi_decode
 
     token = Web3.to_checksum_address(token)
-    erc20 = Web3().eth.contract(address=token, abi=list(contract_abi("MockERC20")))
-    call = {"to": token, "data": erc20.encode_abi("decimals", [])}
+    call = {"to": token, "data": contract_at(_OFFLINE, "MockERC20", token).encode_abi("decimals", [])}
     try:
         raw = rpc.eth_call(call)
         if len(raw) < 32:  # no code there (an empty answer decodes to 0 in some web3 setups)
@@ -208,6 +214,16 @@ def token_decimals(rpc: Rpc, token: str) -> int:
     if not 0 <= decimals <= 36:
         raise BallastError(f"the token {token} says it has {decimals} decimals")
     return decimals
+
+
+def contract_at(w3: Web3, name: str, address: str):
+    """A web3 contract object for the project's contract `name` at `address`, built once per web3
+    instance (building one from an ABI costs tens of milliseconds)."""
+    cache = w3.__dict__.setdefault("_ballast_contracts", {})
+    key = (name, address)
+    if key not in cache:
+        cache[key] = w3.eth.contract(address=Web3.to_checksum_address(address), abi=list(contract_abi(name)))
+    return cache[key]
 
 
 # --- RPC with failover ----------------------------------------------------------------------------
@@ -233,7 +249,11 @@ class Rpc:
 
     def _web3(self, i: int) -> Web3:
         if i not in self._w3:
-            self._w3[i] = Web3(Web3.HTTPProvider(self.urls[i], request_kwargs={"timeout": self.timeout}))
+            # eth_chainId is asked before every call by web3's validation: a chain id never changes for an
+            # endpoint (the first answer is checked against the network's), so it is cached
+            provider = Web3.HTTPProvider(self.urls[i], request_kwargs={"timeout": self.timeout},
+                                         cache_allowed_requests=True, cacheable_requests={"eth_chainId"})  # fmt: skip
+            self._w3[i] = Web3(provider)
         return self._w3[i]
 
     def call(self, fn: Callable[[Web3], Any]) -> Any:

@@ -61,7 +61,7 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 from oracle import metrics, model, policy, reports
 from oracle import peers as peerlib
 from oracle.aggregate import OK, Aggregate, Refused, combine, poll
-from oracle.chain import Rpc, Sender, contract_abi, load_account, resolve_network, token_decimals
+from oracle.chain import Rpc, Sender, contract_at, load_account, resolve_network, token_decimals
 from oracle.errors import BallastError
 from oracle.logs import configure, emit
 from oracle.sources.base import SourceExhausted
@@ -76,6 +76,7 @@ REPLAY_DEADLINE = 600  # seconds a replayed bar's report stays valid after chain
 LANDED_REVERTS = ("oracle: report replayed", "oracle: observation not newer")
 READ_ERRORS = (ContractLogicError, BadFunctionCallOutput, ValueError, OverflowError)
 ZERO = "0x0000000000000000000000000000000000000000"
+OFFLINE = Web3()  # encodes calldata; never connects
 LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 # Round outcomes (ballast_keeper_rounds_total{outcome})
@@ -93,7 +94,7 @@ class OracleView:
         self.address = Web3.to_checksum_address(address)
 
     def _contract(self, w3: Web3):
-        return w3.eth.contract(address=self.address, abi=list(contract_abi("RiskOracle")))
+        return contract_at(w3, "RiskOracle", self.address)
 
     def call(self, name: str, *args):
         return self.rpc.call(lambda w3: getattr(self._contract(w3).functions, name)(*args).call())
@@ -135,8 +136,7 @@ class OracleView:
 
     def post_data(self, batch: reports.Batch) -> bytes:
         """Calldata of `post(observed_at, deadline, words, signatures, signer_ids)`."""
-        w3 = Web3()
-        encoded = self._contract(w3).encode_abi("post", list(batch.args))
+        encoded = self._contract(OFFLINE).encode_abi("post", list(batch.args))
         return bytes.fromhex(encoded[2:])
 
 
@@ -147,7 +147,7 @@ class MarketView:
         self.rpc = rpc
 
     def _contract(self, w3: Web3, market: str):
-        return w3.eth.contract(address=Web3.to_checksum_address(market), abi=list(contract_abi("Market")))
+        return contract_at(w3, "Market", Web3.to_checksum_address(market))
 
     def oracle_of(self, market: str) -> str | None:
         """The RiskOracle a market reads, or None when the address is not a Ballast market."""
@@ -161,7 +161,7 @@ class MarketView:
             return None
 
     def poke_data(self, market: str) -> bytes:
-        return bytes.fromhex(self._contract(Web3(), market).encode_abi("poke", [])[2:])
+        return bytes.fromhex(self._contract(OFFLINE, market).encode_abi("poke", [])[2:])
 
 
 # --- per-asset state ------------------------------------------------------------------------------
@@ -328,6 +328,7 @@ class Round:
     deadline: int
     number: int
     opened_at: int = 0  # chain time when this keeper opened the round
+    guard: model.GuardParams | None = None  # the oracle's guardrails, read when the round opened
     measured: dict[int, policy.Measured] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # asset label -> reason
     spreads: dict[int, float] = field(default_factory=dict)
@@ -565,6 +566,11 @@ class Keeper:
 
     # --- signing
 
+    def _guard(self, rnd: Round) -> model.GuardParams:
+        if rnd.guard is None:
+            rnd.guard = self.view.guard_params()
+        return rnd.guard
+
     def _posted(self, asset_ids) -> dict[int, policy.Posted]:
         return {aid: self.view.posted(aid) for aid in asset_ids}
 
@@ -576,7 +582,7 @@ class Keeper:
         posted = posted if posted is not None else self._posted(rnd.measured)
         if any(p.observed_at >= rnd.observed_at for p in posted.values()):
             return None  # landed already: nothing to clip against
-        guard = self.view.guard_params()
+        guard = self._guard(rnd)
         updates = []
         for aid in sorted(rnd.measured):
             c = policy.clip(posted[aid], rnd.measured[aid], rnd.observed_at, guard)
@@ -626,7 +632,7 @@ class Keeper:
         signer. A peer's report that fails is dropped (its status says why) and fetched again next time."""
         assets = reports.report_assets(rnd.own.words) if rnd.own else sorted(posted)
         base = {aid: posted[aid].observed_at for aid in assets if aid in posted}
-        guard = self.view.guard_params()
+        guard = self._guard(rnd)
         out: dict[str, reports.SignedReport] = {}
         if rnd.own is not None:
             out[rnd.own.signer.lower()] = rnd.own
@@ -678,14 +684,17 @@ class Keeper:
         now = int(self.rpc.block_timestamp())
         at = now - now % self.settings.round_seconds
         if self.round is None or at > self.round.observed_at:
-            if self.round is not None and self.round.outcome is None:
-                self._close(self.round, MISSED)
+            posted = self._posted([a.asset_id for a in self.assets])
+            last = self.round
+            if last is not None and last.outcome is None:  # it ended while this keeper looked away
+                landed = any(p.observed_at >= last.observed_at for p in posted.values())
+                self._close(last, LANDED if landed else MISSED)
             self.round = Round(
                 at, at + self.deadline_after(), at // self.settings.round_seconds, opened_at=now
             )
             self.refresh_signers()
             self._measure(self.round, now)
-            self.sign(self.round)
+            self.sign(self.round, {aid: p for aid, p in posted.items() if aid in self.round.measured})
         return self._advance(self.round, now)
 
     def _replay_tick(self) -> TickResult:
@@ -724,7 +733,7 @@ class Keeper:
             self.sign(rnd, posted)
         self.collect(rnd)
         candidates = self.candidates(rnd, posted)
-        guard = self.view.guard_params()
+        guard = self._guard(rnd)
         kept, left_out = reports.select_agreeing(
             candidates, guard.max_disagreement, self.settings.max_peer_ratio,
             prefer=rnd.own.signer if rnd.own else None,

@@ -26,7 +26,7 @@ import math
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from oracle.chain import Rpc, contract_abi
+from oracle.chain import Rpc, contract_at
 from oracle.metrics import depth_from_pool
 from oracle.sources.base import Observation
 
@@ -107,7 +107,7 @@ class PoolSource:
         self.last_spot: float | None = None  # the spot price at the last reading (for logs and tests)
 
     def _contract(self, w3: Web3, address: str | None = None, name: str = "ConstantProductPool"):
-        return w3.eth.contract(address=address or self.pool, abi=contract_abi(name))
+        return contract_at(w3, name, address or self.pool)
 
     def _decimals(self, token: str) -> int:
         def go(w3: Web3) -> int:
