@@ -22,6 +22,9 @@ TARGETS = {
     "withdraw": 75_000,
     "post_1_asset": 30_000,
     "post_10_assets": 80_000,
+    # issue 7: a batch relayed with 3 signatures (5 signatures are reported, without a target)
+    "post_quorum3_1_asset": 55_000,
+    "post_quorum3_10_assets": 120_000,
 }
 CEILING = 150_000
 
@@ -102,6 +105,56 @@ def measure_gas(project, accounts, chain) -> dict[str, int]:
     return gas
 
 
+# Honest keepers' reports differ a little: price by up to 0.1%, sigma and depth by up to 2% (signer k)
+PRICE_OFFSETS, SIGMA_OFFSETS, DEPTH_OFFSETS = (0, 1, -1, 2, -2), (0, 10, -10, 20, -20), (0, -10, 10, -20, 20)
+
+
+def relay_post(chain, oracle, keys: list, signers: list[str], relayer, assets: int, step: int):
+    """One `RiskOracle.post` of `assets` assets signed by every key (values differing slightly per
+    signer), a minute after the last, the price 0.01% higher per `step`; sent by `relayer`."""
+    from oracle import reports
+
+    at = max(chain.pending_timestamp, int(oracle.metrics(1)[3]) + 60)
+    chain.pending_timestamp = at
+    price = model.price_from_human(2_000, 6, 18) * (10_000 + step) // 10_000
+    reps = []
+    for k, key in enumerate(keys):
+        updates = [
+            (a + 1, price * (2_000 + PRICE_OFFSETS[k]) // 2_000, DEPTH * (1_000 + DEPTH_OFFSETS[k]) // 1_000,
+             SIGMA * (1_000 + SIGMA_OFFSETS[k]) // 1_000)
+            for a in range(assets)
+        ]  # fmt: skip
+        reps.append(reports.sign(key, chain.chain_id, oracle.address, at, at + 600, model.pack_report(updates)))
+    return oracle.post(*reports.build_batch(reps, signers).args, sender=relayer)
+
+
+def measure_post_gas(project, accounts, chain) -> dict[str, int]:
+    """Whole-transaction gas of `RiskOracle.post` relaying a batch of 3 signed reports (an oracle of 3
+    signers, quorum 2, every report relayed) and of 5 (5 signers, quorum 3), for 1 and 10 assets, in
+    steady state: the oracle has held the assets for a while, each post comes a minute after the last
+    and moves the price a little, and the signers' values differ slightly from each other as honest
+    keepers' do (price within 0.1%, sigma and depth within 2%). Signers are plain keys; the relayer is
+    an ordinary account (anyone relays)."""
+    from eth_account import Account
+    from eth_utils import keccak
+
+    admin, relayer, guardian = accounts[0], accounts[1], accounts[2]
+    keys = [keccak(text=f"ballast-bench-signer-{i}") for i in range(5)]
+    signers = [Account.from_key(k).address for k in keys]
+    loan = "0x" + "10" * 20
+    collaterals = ["0x" + f"{i + 1:040x}" for i in range(10)]  # the oracle only records the pairs
+    gas: dict[str, int] = {}
+    for n, quorum in ((3, 2), (5, 3)):
+        oracle = admin.deploy(project.RiskOracle, guardian, signers[:n], quorum)
+        for c in collaterals:
+            oracle.add_asset(c, loan, sender=admin)
+        relay_post(chain, oracle, keys[:n], signers[:n], relayer, 10, 0)  # first posts: not steady state
+        relay_post(chain, oracle, keys[:n], signers[:n], relayer, 10, 1)
+        gas[f"post_quorum{n}_1_asset"] = relay_post(chain, oracle, keys[:n], signers[:n], relayer, 1, 2).gas_used
+        gas[f"post_quorum{n}_10_assets"] = relay_post(chain, oracle, keys[:n], signers[:n], relayer, 10, 3).gas_used
+    return gas
+
+
 def table(gas: dict[str, int]):
     from rich.table import Table
 
@@ -131,7 +184,8 @@ def table(gas: dict[str, int]):
     help="Ape network choice (a local node is started for local networks).",
 )
 def command(json_out: Path | None, network: str):
-    """Measure the gas of every user operation and of oracle posts (1 and 10 assets)."""
+    """Measure the gas of every user operation and of oracle posts (1 and 10 assets; relayed batches of
+    3 and 5 signed reports)."""
     from rich.console import Console
 
     from oracle.errors import BallastError
@@ -150,6 +204,7 @@ def command(json_out: Path | None, network: str):
         raise BallastError(f"unknown network {network!r}: {first_line}") from exc
     with ctx:
         gas = measure_gas(project, accounts.test_accounts, chain)
+        gas.update(measure_post_gas(project, accounts.test_accounts, chain))
     Console().print(table(gas))
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

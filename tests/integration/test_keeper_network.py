@@ -430,3 +430,43 @@ def test_three_keeper_processes_quorum_two(
         rpc.raw("evm_setIntervalMining", [0])
         rpc.raw("evm_setAutomine", [True])
     assert all(k.proc.poll() is not None for k in keepers)
+
+
+# --- gas of a relayed batch ---------------------------------------------------------------------------
+
+
+# Measured here (the signatures' bytes vary with the round, so calldata by a few dozen gas): 60,839 /
+# 138,096 for 3 signatures, 80,544 / 222,462 for 5. Pinned just above, so that a change that costs gas
+# fails here.
+RELAYED_CEILINGS = {
+    "post_quorum3_1_asset": 61_500,
+    "post_quorum3_10_assets": 139_500,
+    "post_quorum5_1_asset": 81_500,
+    "post_quorum5_10_assets": 224_500,
+}
+
+
+@pytest.fixture(scope="module")
+def relayed_gas(project, accounts, chain):
+    from oracle.bench_gas import measure_post_gas
+
+    return measure_post_gas(project, accounts, chain)
+
+
+def test_relayed_batch_gas_is_pinned(relayed_gas, gas_report):
+    """`ballast bench gas` keys for a batch relayed with 3 and 5 signatures (whole transaction, anvil,
+    steady state, the signers' values differing slightly)."""
+    gas_report.update(relayed_gas)
+    assert set(relayed_gas) == set(RELAYED_CEILINGS)
+    for key, ceiling in RELAYED_CEILINGS.items():
+        assert relayed_gas[key] <= ceiling, (key, relayed_gas[key])
+    assert relayed_gas["post_quorum3_1_asset"] < relayed_gas["post_quorum5_1_asset"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 7's targets (55,000 / 120,000 with 3 signatures) are not met by "
+                   "RiskOracle.post yet: measured ~60,800 / ~138,100")  # fmt: skip
+def test_relayed_batch_gas_meets_the_issues_targets(relayed_gas):
+    from oracle.bench_gas import TARGETS
+
+    assert relayed_gas["post_quorum3_1_asset"] <= TARGETS["post_quorum3_1_asset"] == 55_000
+    assert relayed_gas["post_quorum3_10_assets"] <= TARGETS["post_quorum3_10_assets"] == 120_000
