@@ -288,6 +288,42 @@ class World:
         return human_price * self.loan_unit / self.coll_unit
 
 
+class MarketViews:
+    """Every read of market state the demo makes (views may move to a lens contract: adapt here)."""
+
+    def __init__(self, market):
+        self.market = market
+
+    def position(self, account) -> tuple[int, int]:
+        """(collateral, debt) in raw units."""
+        collateral, debt = self.market.position(account)
+        return int(collateral), int(debt)
+
+    def max_borrowable(self, account) -> int:
+        return int(self.market.max_borrowable(account))
+
+    def health_factor(self, account) -> int:
+        return int(self.market.health_factor(account))
+
+    def h_init_of(self, account) -> int:
+        return int(self.market.h_init_of(account))
+
+    def h_maint_of(self, account) -> int:
+        return int(self.market.h_maint_of(account))
+
+    def required_ratio(self, collateral: int, initial: bool) -> int:
+        return int(self.market.required_ratio(collateral, initial))
+
+    def maint_base(self) -> int:
+        return int(self.market.maint_base())
+
+    def risk_params(self) -> model.RiskParams:
+        return model.RiskParams(*(int(x) for x in self.market.risk_params()))
+
+    def borrow_rate(self) -> int:
+        return int(self.market.borrow_rate())
+
+
 def deploy_world(project, admin, guardian, signers: list, price: int, pool_collateral: int, log) -> DemoDeployment:
     """Mock tokens and a seeded pool (`oracle.deploy`'s helpers), the oracle with the keepers as its
     signers and QUORUM, the factory and one market with the default parameters. (The oracle is wired
@@ -360,9 +396,9 @@ def fund_and_borrow(w: World, log) -> None:
         w.collateral.approve(market, coll_amount, sender=b)
         market.supply_collateral(coll_amount, b, sender=b)
     for b, frac in zip(w.borrowers, BORROW_FRACTIONS):
-        amount = int(int(market.max_borrowable(b)) * frac)
+        amount = int(MarketViews(market).max_borrowable(b) * frac)
         market.borrow(amount, b, sender=b)
-    w.ref_collateral = int(market.position(w.watcher)[0])
+    w.ref_collateral = MarketViews(market).position(w.watcher)[0]
     # The liquidator holds loan tokens to repay debt with.
     stash = LENDER_DEPOSIT * w.loan_unit
     w.loan.mint(w.liquidator, stash, sender=w.admin)
@@ -507,13 +543,13 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
 
     o = w.oracle.metrics(w.dep.asset_id)
     price, sigma, depth = int(o[0]), int(o[1]), int(o[2])  # price: loan raw per collateral raw at 1e36
-    m = w.market
+    m = MarketViews(w.market)
     at_risk = 0
     crs = []
     for b in w.borrowers:
-        coll, debt = (int(x) for x in m.position(b))
+        coll, debt = m.position(b)
         if debt > 0:
-            if int(m.health_factor(b)) < AT_RISK_HF:
+            if m.health_factor(b) < AT_RISK_HF:
                 at_risk += 1
             crs.append(coll * price / model.PRICE_SCALE / debt)
         else:
@@ -525,12 +561,12 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
         price=price / model.PRICE_SCALE * w.coll_unit / w.loan_unit,
         sigma=sigma / WAD,
         depth=depth / w.loan_unit,
-        h_init=int(m.h_init_of(w.watcher)) / WAD,
-        h_maint=int(m.h_maint_of(w.watcher)) / WAD,
+        h_init=m.h_init_of(w.watcher) / WAD,
+        h_maint=m.h_maint_of(w.watcher) / WAD,
         h_maint_target=maint_target(w, price, sigma, depth) / WAD,
-        cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
-        cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
-        maint_base=int(m.maint_base()) / WAD,
+        cr_init=m.required_ratio(w.ref_collateral, True) / WAD,
+        cr_maint=m.required_ratio(w.ref_collateral, False) / WAD,
+        maint_base=m.maint_base() / WAD,
         at_risk=at_risk,
         liquidations=liq_hour,
         liquidations_total=liq_total,
@@ -542,9 +578,10 @@ def maint_target(w: World, price: int, sigma: int, depth: int) -> int:
     """The reference position's H_maint once the ramp has caught up (WAD): `oracle.model`'s exact mirror
     of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data
     (the collateral's value as Market.vy takes it: amount * price // PRICE_SCALE)."""
-    p = model.RiskParams(*(int(x) for x in w.market.risk_params()))
-    value = int(w.market.position(w.watcher)[0]) * price // model.PRICE_SCALE
-    base = model.maint_base_target(p, sigma, int(w.market.borrow_rate()))
+    m = MarketViews(w.market)
+    p = m.risk_params()
+    value = m.position(w.watcher)[0] * price // model.PRICE_SCALE
+    base = model.maint_base_target(p, sigma, m.borrow_rate())
     return model.h_maint(p, base, value, depth)
 
 

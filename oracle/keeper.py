@@ -921,6 +921,12 @@ class Keeper:
 # --- CLI ------------------------------------------------------------------------------------------
 
 
+def default_min_sources(is_local: bool) -> int:
+    """Sources that must agree unless --min-sources says otherwise: 2 on live networks (one source,
+    one point of failure), 1 on local ones (a local chain usually has a single demo pool)."""
+    return 1 if is_local else 2
+
+
 def parse_assets(specs: tuple[str, ...]) -> list[Asset]:
     """`--asset TOKEN=ID`: TOKEN is the collateral's address (checked against the oracle's asset) or a
     name (letters first: `WETH`); anything that starts with 0x must be a full address."""
@@ -1213,7 +1219,7 @@ def run(network, account_alias, oracle_address, asset_specs, source_specs, rpc_u
     attach_sources(assets, source_specs, rpc)
     pp = policy.PolicyParams() if heartbeat is None else policy.PolicyParams(heartbeat=heartbeat)
     settings = Settings(interval=interval, round_seconds=round_seconds, turn_seconds=turn_seconds,
-                        max_age=max_age, min_sources=min_sources or (1 if choice.is_local else 2),
+                        max_age=max_age, min_sources=min_sources or default_min_sources(choice.is_local),
                         max_deviation=max_deviation, loan_decimals=loan_decimals, warmup_bars=warmup_bars,
                         policy=pp, peer_timeout=peer_timeout)  # fmt: skip
     for asset in assets:

@@ -194,6 +194,23 @@ def test_rpc_fails_over_past_a_dead_url(rpc_url, chain):
     assert rpc.failovers == 1
 
 
+def test_an_unreachable_rpc_is_logged_as_a_warning(rpc_url):
+    """issue 10, finding 10: rpc_unreachable was logged at info."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("ballast")
+    logger.addHandler(handler)
+    try:
+        Rpc([dead_url(), rpc_url], timeout=1).chain_id()
+    finally:
+        logger.removeHandler(handler)
+    [unreachable] = [r for r in records if r.getMessage() == "rpc_unreachable"]
+    assert unreachable.levelno == logging.WARNING
+
+
 def test_rpc_all_dead_is_one_line():
     a, b = dead_url(), dead_url()
     with pytest.raises(BallastError) as info:

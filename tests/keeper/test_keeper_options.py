@@ -114,3 +114,12 @@ def test_post_calldata_from_the_compiled_abi_matches_the_reports_module():
     batch = reports.Batch(7, 9, [1, 2], [3, 4], 0, ["0x" + "11" * 20])
     view = OracleView(Rpc(["http://127.0.0.1:1"]), "0x" + "0c" * 20)
     assert view.post_data(batch) == batch.calldata()
+
+
+def test_min_sources_defaults_to_two_on_live_networks():
+    from oracle.chain import resolve_network
+    from oracle.keeper import default_min_sources
+
+    assert default_min_sources(resolve_network("ethereum:sepolia:node").is_local) == 2
+    assert default_min_sources(resolve_network("ethereum:mainnet").is_local) == 2
+    assert default_min_sources(resolve_network("ethereum:local:foundry").is_local) == 1
