@@ -1,23 +1,32 @@
 # pragma version ~=0.4.3
 # pragma nonreentrancy on
-# pragma optimize gas
+# pragma optimize codesize
 # pragma experimental-codegen
 """
 @title Ballast market: one collateral token, one loan token
 @notice Lenders hold ERC-4626 shares of the loan token; borrowers hold
         collateral and debt shares. Interest accrues per second from
         utilisation (kinked model). New risk (borrow, withdraw collateral) is
-        gated by the immediate initial haircut H_init; liquidation is judged by
-        the maintenance haircut H_maint whose position-independent part ramps
-        up at most `ramp_per_hour` per hour (a spike tightens in steps).
-        Stale risk data degrades: borrow and withdraw stop, repay, collateral
-        deposits and liquidation keep working.
+        gated by the immediate initial haircut H_init, which includes the
+        spread of the oracle signers' prices and stops when that spread is too
+        wide, when the risk data is stale, or when an optional price feed
+        disagrees with the oracle; liquidation is judged by the maintenance
+        haircut H_maint, whose position-independent part ramps up at most
+        `ramp_per_hour` per hour of time since the rise was first seen (a
+        spike tightens in steps, whoever pokes when). Repay, collateral
+        deposits and liquidation always work.
+
+        The math lives in `modules/market_math.vy`, shared with
+        `MarketLens.vy`, which serves the views no transaction needs.
 @custom:security Look first at: `_accrue` (every mutating call that touches
-        debt or lender assets goes through it), `_poked` (the ramp's clock), the balance-delta
-        `_pull` (a fee-on-transfer token is credited only what arrived), the
-        rounding of share conversions (always towards the market), and the bad
-        debt write-off in `liquidate`. All external functions are
-        non-reentrant through the module pragma (one transient lock).
+        debt or lender assets goes through it), `market_math.poked` and
+        `risk_model.ramp_poke` (the ramp's clock), the balance-delta `_pull`
+        (a fee-on-transfer token is credited only what arrived), the rounding
+        of share conversions (always towards the market; the caps on lender
+        assets and shares keep them from overflowing), `_check_feed` (a feed
+        that misbehaves stops new risk, never repay or liquidation), and the bad debt write-off in
+        `liquidate`. All external functions are non-reentrant through the
+        module pragma (one transient lock).
 """
 
 from ethereum.ercs import IERC20
@@ -29,9 +38,11 @@ from snekmate.auth import ownable_2step
 
 from .interfaces import IRiskOracle
 from .interfaces import IMarketFactory
+from .interfaces import IFeedCheck
 from .interfaces import IMarket
 from .modules import risk_model
 from .modules import market_params
+from .modules import market_math
 
 implements: IERC20
 implements: IERC4626
@@ -51,10 +62,10 @@ exports: (
 
 # @dev Fixed-point one.
 WAD: constant(uint256) = 10**18
-# @dev Oracle prices: loan raw units per collateral raw unit, times 1e36.
+# @dev Oracle and feed prices: loan raw units per collateral raw unit, times 1e36.
 PRICE_SCALE: constant(uint256) = 10**36
-# @dev Largest collateral value the market computes (loan raw units).
-MAX_VALUE: constant(uint256) = 2**160
+# @dev Packed parameters are in units of 1e9 wei of WAD.
+PPB: constant(uint256) = 10**9
 # @dev ERC-4626 virtual offset: shares carry 6 more decimals than assets and
 #      the vault behaves as if it held VIRTUAL_ASSETS more assets and
 #      VIRTUAL_SHARES more shares. A first depositor who donates X to inflate
@@ -63,27 +74,24 @@ MAX_VALUE: constant(uint256) = 2**160
 DECIMALS_OFFSET: constant(uint8) = 6
 VIRTUAL_SHARES: constant(uint256) = 10**6
 VIRTUAL_ASSETS: constant(uint256) = 1
-# @dev Same offset for debt shares (a first borrower cannot inflate them).
-VIRTUAL_DEBT_SHARES: constant(uint256) = 10**6
-VIRTUAL_DEBT: constant(uint256) = 1
-# @dev Seconds per year (interest is a per-second rate).
-YEAR: constant(uint256) = 365 * 86_400
-# @dev Most positions `positions()` returns in one call.
-MAX_PAGE: constant(uint256) = 100
-# @dev Bit masks.
-MASK128: constant(uint256) = 2**128 - 1
-MASK88: constant(uint256) = 2**88 - 1
-MASK40: constant(uint256) = 2**40 - 1
-# The depth that judges existing positions falls at most 20% of itself per hour
-# (the liquidity term grows at most 25% of itself per hour); a rise applies at once.
-MAINT_DEPTH_FALL_PER_HOUR: constant(uint256) = 20 * 10**16
-HOUR: constant(uint256) = 3600
-MASK64: constant(uint256) = 2**64 - 1
-MASK60: constant(uint256) = 2**60 - 1
-MASK32: constant(uint256) = 2**32 - 1
-MASK20: constant(uint256) = 2**20 - 1
+# @dev Most borrowers `borrowers()` returns in one call.
+MAX_PAGE: constant(uint256) = 1_000
 # @dev Largest value a 128-bit packed amount may hold.
 MAX_AMOUNT: constant(uint256) = 2**128 - 1
+# @dev Caps on lender assets and shares: below them no share conversion can
+#      overflow (2**112 * 2**142 < 2**256), so every max* view and every
+#      conversion of a real balance is exact and never reverts.
+MAX_TOTAL_ASSETS: constant(uint256) = 2**112
+MAX_TOTAL_SHARES: constant(uint256) = 2**142
+MASK128: constant(uint256) = 2**128 - 1
+MASK32: constant(uint256) = 2**32 - 1
+# @dev Bounds of the price-feed cross-check.
+MIN_FEED_DEVIATION: constant(uint256) = 10**15
+MAX_FEED_DEVIATION: constant(uint256) = 5 * 10**17
+MIN_FEED_AGE: constant(uint256) = 60
+MAX_FEED_AGE: constant(uint256) = 7 * 86_400
+# @dev Where has_feed sits in the hot_b word (market_math).
+HAS_FEED_BIT: constant(uint256) = 1 << 40
 
 # @dev The loan token (lent, borrowed, repaid).
 LOAN: public(immutable(address))
@@ -91,50 +99,19 @@ LOAN: public(immutable(address))
 COLLATERAL: public(immutable(address))
 # @dev The risk oracle.
 ORACLE: public(immutable(address))
-# @dev The collateral's asset id in the oracle.
+# @dev The (collateral, loan) asset id in the oracle.
 ASSET_ID: public(immutable(uint256))
 # @dev The factory that deployed this market; it holds the parameter bounds
-#      (`validate_risk` / `validate_rates`), which keeps this contract under the size limit.
+#      (`validate_risk` / `validate_rates`). Integrators check
+#      `MarketFactory.is_market(market)`: a market deployed by another
+#      contract may have any parameters.
 FACTORY: public(immutable(address))
+# @dev The stateless price-feed checker of the factory (FeedCheck.vy).
+FEED_CHECK: public(immutable(address))
 # @dev Share token decimals = loan decimals + DECIMALS_OFFSET.
 _DECIMALS: immutable(uint8)
-
-
-struct Totals:
-    total_debt: uint256    # loan-token raw units owed by all borrowers, incl. accrued interest
-    total_shares: uint256  # debt shares outstanding
-    idle: uint256          # loan-token raw units held for lenders (not lent out)
-    last_update: uint256   # unix seconds of the last accrual
-    paused: bool
-
-
-struct Ramp:
-    maint_base: uint256    # ramped maintenance base, WAD
-    ramp_at: uint256       # unix seconds of the last poke
-    maint_depth: uint256   # ramped depth of the maintenance liquidity term, loan raw units
-    ramping: bool          # the last poke left the base below its target or the depth above the
-                           # posted one (a tightening is under way)
-
-
-struct Hot:
-    vol_init: uint256      # z_init * sqrt(h / YEAR), WAD
-    vol_maint: uint256     # z_maint * sqrt(h / YEAR), WAD
-    h_min: uint256         # WAD
-    h_max: uint256         # WAD
-    bonus: uint256         # WAD
-    ramp_per_hour: uint256 # WAD per hour
-    slip_coef: uint256     # 0.02 * k, WAD
-    stale_sigma: uint256   # WAD
-    horizon: uint256       # seconds
-    stale_after: uint256   # seconds
-
-
-struct Risk:
-    price: uint256         # collateral price in loan-token raw units per collateral unit, WAD
-    sigma: uint256         # effective sigma (stressed when stale), WAD
-    depth: uint256         # loan-token raw units
-    observed_at: uint256   # unix seconds of the observation
-    stale: bool
+# @dev Collateral token decimals (to scale a price feed's answer).
+COLL_DECIMALS: public(immutable(uint8))
 
 
 # @dev ERC-20 share balances (shares, DECIMALS decimals).
@@ -150,17 +127,18 @@ symbol: public(String[32])
 
 # @dev total_debt:128 | total_debt_shares:128 (loan raw units | debt shares).
 _debt_word: uint256
-# @dev idle:128 | last_update:64 | paused:64 (loan raw units | seconds | flag).
+# @dev idle:128 | last_update:40 | u_ema:64 | paused:8 (raw units | seconds | WAD | flag).
 _state_word: uint256
-# @dev maint_base:64 | ramp_at:64 | maint_depth:88 | ramping:40 (WAD | seconds | raw units | flag 0/1).
-#      Written only by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
+# @dev maint_base:64 | ramp_at:40 | maint_depth:88 | base_gap:32 | depth_gap:32
+#      (WAD | seconds | raw units | 1e9 wei | 1e-9 of maint_depth). Written only
+#      by pokes (liquidate, poke, setters), so lender and repay calls never touch it.
 _ramp_word: uint256
-# @dev vol_coef_init:64 | vol_coef_maint:64 | h_min:64 | h_max:64 (all WAD).
-_risk_word_a: uint256
-# @dev bonus:60 | ramp_per_hour:60 | slip_coef:64 | stale_sigma:32 (1e-8 units) | horizon:20 | stale_after:20.
-_risk_word_b: uint256
-# @dev base:64 | slope1:64 | slope2:64 | kink:64 (all WAD).
-_rate_word: uint256
+# @dev The hot parameters, two words (layout in market_math.vy).
+_hot_a: uint256
+_hot_b: uint256
+# @dev feed:160 | max_deviation:32 (1e9 units) | max_age:32 (seconds) | exponent:8
+#      (feed answer * 10**exponent = price at PRICE_SCALE); read only when has_feed.
+_feed_word: uint256
 # @dev The risk parameters as set (for the view).
 risk_params: public(market_params.RiskParams)
 # @dev The rate parameters as set (for the view).
@@ -243,12 +221,18 @@ event RiskParamsSet:
     ramp_per_hour: uint256
     stale_after: uint256
     stale_sigma: uint256
+    max_spread: uint256
 
 event RateParamsSet:
     base: uint256
     slope1: uint256
     slope2: uint256
     kink: uint256
+
+event PriceFeedSet:
+    feed: indexed(address)
+    max_deviation: uint256
+    max_age: uint256
 
 event Paused:
     by: indexed(address)
@@ -264,20 +248,18 @@ def __init__(
     oracle: address,
     asset_id: uint256,
     owner: address,
-    risk: market_params.RiskParams,
-    rates: market_params.RateParams,
     name_: String[64],
     symbol_: String[32],
 ):
     """
-    @notice Create a market. Every parameter is checked against its bounds.
+    @notice Create a market; the deploying factory then calls `initialize`
+            with the parameters in the same transaction (the parameter code
+            lives once, in the runtime: a blueprint's code is capped at 24 KB).
     @param loan_token The token lent and borrowed.
     @param collateral_token The collateral token.
     @param oracle The RiskOracle.
-    @param asset_id The collateral's id in the oracle.
+    @param asset_id The (collateral, loan) asset id in the oracle.
     @param owner The market's owner (two-step ownership).
-    @param risk Risk parameters.
-    @param rates Rate parameters.
     @param name_ Share token name.
     @param symbol_ Share token symbol.
     """
@@ -295,16 +277,33 @@ def __init__(
     ORACLE = oracle
     ASSET_ID = asset_id
     FACTORY = msg.sender
+    FEED_CHECK = staticcall IMarketFactory(msg.sender).FEED_CHECK()
     _DECIMALS = staticcall IERC20Detailed(loan_token).decimals() + DECIMALS_OFFSET
+    COLL_DECIMALS = staticcall IERC20Detailed(collateral_token).decimals()
     self.name = name_
     self.symbol = symbol_
-    self._set_risk(risk)
-    self._set_rates(rates)
-    # The ramp starts at the cap: the first poke loosens it to its target at once.
-    self._store_totals(Totals(
-        total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, paused=False,
+
+
+@external
+def initialize(risk: market_params.RiskParams, rates: market_params.RateParams):
+    """
+    @notice Set the first parameters (the factory, once, right after deploying).
+            Every parameter is checked against its bounds.
+    @param risk Risk parameters.
+    @param rates Rate parameters.
+    """
+    assert msg.sender == FACTORY, "market: not the factory"
+    assert self._state_word == 0, "market: initialized"
+    self._store_params(risk, rates)
+    self._log_risk(risk)
+    log RateParamsSet(base=rates.base, slope1=rates.slope1, slope2=rates.slope2, kink=rates.kink)
+    self._state_word = market_math.pack_state(market_math.Totals(
+        total_debt=0, total_shares=0, idle=0, last_update=block.timestamp, u_ema=0, paused=False,
     ))
-    self._store_ramp(Ramp(maint_base=risk.h_max, ramp_at=block.timestamp, maint_depth=0, ramping=False))
+    # The ramp starts at the cap: the first poke loosens it to its target at once.
+    self._ramp_word = market_math.pack_ramp(market_math.Ramp(
+        maint_base=risk.h_max, ramp_at=block.timestamp, maint_depth=0, base_gap=0, depth_gap=0,
+    ))
 
 
 # ------------------------------------------------------------------ ERC-20 (lender shares)
@@ -371,7 +370,7 @@ def totalAssets() -> uint256:
     """
     @notice idle + total debt including interest accrued up to now.
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return t.idle + t.total_debt
 
 
@@ -381,7 +380,7 @@ def convertToShares(assets: uint256) -> uint256:
     """
     @notice Shares for `assets` (rounds down).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_shares(assets, t.idle + t.total_debt, False)
 
 
@@ -391,7 +390,7 @@ def convertToAssets(shares: uint256) -> uint256:
     """
     @notice Assets for `shares` (rounds down).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_assets(shares, t.idle + t.total_debt, False)
 
 
@@ -399,22 +398,32 @@ def convertToAssets(shares: uint256) -> uint256:
 @view
 def maxDeposit(receiver: address) -> uint256:
     """
-    @notice 0 while paused, unlimited otherwise.
+    @notice What `deposit` accepts now: the room below the caps on lender
+            assets and shares (0 while paused, or when that room buys no share).
     """
-    if self._load_totals().paused:
+    t: market_math.Totals = self._view_totals()
+    if t.paused:
         return 0
-    return MAX_AMOUNT
+    total: uint256 = t.idle + t.total_debt
+    if total >= MAX_TOTAL_ASSETS or self.totalSupply >= MAX_TOTAL_SHARES:
+        return 0
+    room: uint256 = min(MAX_TOTAL_ASSETS - total, self._to_assets(MAX_TOTAL_SHARES - self.totalSupply, total, False))
+    if self._to_shares(room, total, False) == 0:
+        return 0
+    return room
 
 
 @external
 @view
 def maxMint(receiver: address) -> uint256:
     """
-    @notice 0 while paused, unlimited otherwise.
+    @notice What `mint` accepts now: the shares the room below the caps buys (0 while paused).
     """
-    if self._load_totals().paused:
+    t: market_math.Totals = self._view_totals()
+    total: uint256 = t.idle + t.total_debt
+    if t.paused or total >= MAX_TOTAL_ASSETS or self.totalSupply >= MAX_TOTAL_SHARES:
         return 0
-    return MAX_AMOUNT
+    return min(self._to_shares(MAX_TOTAL_ASSETS - total, total, False), MAX_TOTAL_SHARES - self.totalSupply)
 
 
 @external
@@ -423,7 +432,7 @@ def maxWithdraw(owner: address) -> uint256:
     """
     @notice The owner's assets, limited by idle liquidity (0 while paused).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     if t.paused:
         return 0
     return min(self._to_assets(self.balanceOf[owner], t.idle + t.total_debt, False), t.idle)
@@ -433,12 +442,17 @@ def maxWithdraw(owner: address) -> uint256:
 @view
 def maxRedeem(owner: address) -> uint256:
     """
-    @notice The owner's shares, limited by idle liquidity (0 while paused).
+    @notice The owner's shares, limited by idle liquidity; 0 while paused or
+            when they are worth less than one raw unit (redeem would refuse them).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     if t.paused:
         return 0
-    return min(self.balanceOf[owner], self._to_shares(t.idle, t.idle + t.total_debt, False))
+    total: uint256 = t.idle + t.total_debt
+    shares: uint256 = min(self.balanceOf[owner], self._to_shares(t.idle, total, False))
+    if self._to_assets(shares, total, False) == 0:
+        return 0
+    return shares
 
 
 @external
@@ -447,7 +461,7 @@ def previewDeposit(assets: uint256) -> uint256:
     """
     @notice Shares `deposit(assets)` mints now (rounds down).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_shares(assets, t.idle + t.total_debt, False)
 
 
@@ -457,7 +471,7 @@ def previewMint(shares: uint256) -> uint256:
     """
     @notice Assets `mint(shares)` takes now (rounds up).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_assets(shares, t.idle + t.total_debt, True)
 
 
@@ -467,7 +481,7 @@ def previewWithdraw(assets: uint256) -> uint256:
     """
     @notice Shares `withdraw(assets)` burns now (rounds up).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_shares(assets, t.idle + t.total_debt, True)
 
 
@@ -477,7 +491,7 @@ def previewRedeem(shares: uint256) -> uint256:
     """
     @notice Assets `redeem(shares)` pays now (rounds down).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     return self._to_assets(shares, t.idle + t.total_debt, False)
 
 
@@ -486,12 +500,15 @@ def deposit(assets: uint256, receiver: address) -> uint256:
     """
     @notice Supply `assets` of the loan token; shares are minted for what
             actually arrived (a fee-on-transfer token is credited its net).
+            Zero assets is a no-op.
     @param assets Loan-token raw units to send.
     @param receiver Who gets the shares.
     @return The shares minted.
     """
     assert receiver != empty(address), "market: zero address"
-    t: Totals = self._accrue()
+    if assets == 0:
+        return 0
+    t: market_math.Totals = self._accrue()
     assert not t.paused, "market: paused"
     received: uint256 = self._pull(LOAN, assets)
     assert received != 0, "market: zero amount"
@@ -499,7 +516,8 @@ def deposit(assets: uint256, receiver: address) -> uint256:
     shares: uint256 = self._to_shares(received, t.idle + t.total_debt, False)
     assert shares != 0, "market: zero shares"
     t.idle += received
-    assert t.idle <= MAX_AMOUNT, "market: amount too large"
+    assert t.idle + t.total_debt <= MAX_TOTAL_ASSETS, "market: amount too large"
+    assert self.totalSupply + shares <= MAX_TOTAL_SHARES, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=received, shares=shares)
@@ -509,22 +527,24 @@ def deposit(assets: uint256, receiver: address) -> uint256:
 @external
 def mint(shares: uint256, receiver: address) -> uint256:
     """
-    @notice Mint exactly `shares`, pulling the assets they cost.
+    @notice Mint exactly `shares`, pulling the assets they cost. Zero is a no-op.
     @dev Reverts with a fee-on-transfer token (it could not mint exactly).
     @param shares Shares to mint.
     @param receiver Who gets the shares.
     @return The assets taken.
     """
     assert receiver != empty(address), "market: zero address"
-    assert shares != 0, "market: zero shares"
-    t: Totals = self._accrue()
+    if shares == 0:
+        return 0
+    t: market_math.Totals = self._accrue()
     assert not t.paused, "market: paused"
     # rounds up: the minter pays at least the shares' value
     assets: uint256 = self._to_assets(shares, t.idle + t.total_debt, True)
     received: uint256 = self._pull(LOAN, assets)
     assert received == assets, "market: received less than sent"
     t.idle += received
-    assert t.idle <= MAX_AMOUNT, "market: amount too large"
+    assert t.idle + t.total_debt <= MAX_TOTAL_ASSETS, "market: amount too large"
+    assert self.totalSupply + shares <= MAX_TOTAL_SHARES, "market: amount too large"
     self._store_totals(t)
     self._mint(receiver, shares)
     log Deposit(sender=msg.sender, owner=receiver, assets=assets, shares=shares)
@@ -535,13 +555,15 @@ def mint(shares: uint256, receiver: address) -> uint256:
 def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     """
     @notice Withdraw `assets` of the loan token, burning the shares they cost.
+            Zero is a no-op.
     @param assets Loan-token raw units.
     @param receiver Who gets the tokens.
     @param owner Whose shares are burnt (allowance needed unless the caller).
     @return The shares burnt.
     """
-    assert assets != 0, "market: zero amount"
-    t: Totals = self._accrue()
+    if assets == 0:
+        return 0
+    t: market_math.Totals = self._accrue()
     assert not t.paused, "market: paused"
     assert assets <= t.idle, "market: insufficient liquidity"
     # rounds up: the lender burns at least the assets' value
@@ -553,14 +575,15 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
 @external
 def redeem(shares: uint256, receiver: address, owner: address) -> uint256:
     """
-    @notice Burn `shares` for the loan token they are worth.
+    @notice Burn `shares` for the loan token they are worth. Zero is a no-op.
     @param shares Shares to burn.
     @param receiver Who gets the tokens.
     @param owner Whose shares are burnt (allowance needed unless the caller).
     @return The assets paid.
     """
-    assert shares != 0, "market: zero shares"
-    t: Totals = self._accrue()
+    if shares == 0:
+        return 0
+    t: market_math.Totals = self._accrue()
     assert not t.paused, "market: paused"
     # rounds down: the lender gets no more than the shares' value
     assets: uint256 = self._to_assets(shares, t.idle + t.total_debt, False)
@@ -597,20 +620,21 @@ def supply_collateral(amount: uint256, on_behalf: address):
 @external
 def withdraw_collateral(amount: uint256, receiver: address):
     """
-    @notice Take collateral out; the position must stay healthy under H_init.
+    @notice Take collateral out; a position with debt must stay healthy under
+            H_init, with fresh risk data, the oracle signers in agreement and
+            the price feed (if any) agreeing.
     @dev The debt is judged with interest accrued up to now, computed in
          memory and not stored: the call changes no debt and no lender
-         asset, so (like supply_collateral) it skips the two storage writes
-         of an accrual. Interest still accrues per second; only how often it
+         asset, so (like supply_collateral) it skips the storage writes of an
+         accrual. Interest still accrues per second; only how often it
          compounds changes (at the next call that accrues).
     @param amount Collateral raw units.
     @param receiver Who gets the collateral.
     """
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
-    t: Totals = self._accrued_totals()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
+    h: market_math.Hot = self._hot()
+    t: market_math.Totals = market_math.accrued(self._load_totals(), h, block.timestamp)
     assert not t.paused, "market: paused"
     word: uint256 = self._positions[msg.sender]
     collateral: uint256 = word >> 128
@@ -618,9 +642,9 @@ def withdraw_collateral(amount: uint256, receiver: address):
     assert amount <= collateral, "market: insufficient collateral"
     collateral -= amount
     if shares != 0:
-        assert not r.stale, "market: stale risk data"
-        debt: uint256 = self._to_debt(shares, t, True)
-        assert self._healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
+        r: market_math.Risk = self._new_risk(h)
+        debt: uint256 = market_math.to_debt(shares, t, True)
+        assert market_math.healthy_init(collateral, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (collateral << 128) | shares
     self._push(COLLATERAL, receiver, amount)
     log CollateralWithdrawn(account=msg.sender, receiver=receiver, amount=amount)
@@ -629,29 +653,29 @@ def withdraw_collateral(amount: uint256, receiver: address):
 @external
 def borrow(amount: uint256, receiver: address) -> uint256:
     """
-    @notice Borrow the loan token against the caller's collateral (H_init).
+    @notice Borrow the loan token against the caller's collateral (H_init,
+            fresh risk data, signers in agreement, feed agreeing if any).
     @param amount Loan-token raw units.
     @param receiver Who gets the tokens.
     @return The debt shares added.
     """
     assert amount != 0, "market: zero amount"
     assert receiver != empty(address), "market: zero address"
-    t: Totals = self._accrue()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
+    h: market_math.Hot = self._hot()
+    t: market_math.Totals = self._accrue_with(h)
     assert not t.paused, "market: paused"
-    assert not r.stale, "market: stale risk data"
+    r: market_math.Risk = self._new_risk(h)
     assert amount <= t.idle, "market: insufficient liquidity"
     # rounds up: the borrower owes at least what they took
-    added: uint256 = self._debt_to_shares(amount, t, True)
+    added: uint256 = market_math.debt_to_shares(amount, t, True)
     word: uint256 = self._positions[msg.sender]
     shares: uint256 = (word & MASK128) + added
     assert shares <= MAX_AMOUNT, "market: amount too large"
     t.total_shares += added
     t.total_debt += amount
     t.idle -= amount
-    debt: uint256 = self._to_debt(shares, t, True)
-    assert self._healthy_init(word >> 128, debt, t, r, h), "market: unhealthy after action"
+    debt: uint256 = market_math.to_debt(shares, t, True)
+    assert market_math.healthy_init(word >> 128, debt, t, r, h), "market: unhealthy after action"
     self._positions[msg.sender] = (word & ~MASK128) | shares
     self._store_totals(t)
     self._push(LOAN, receiver, amount)
@@ -668,11 +692,11 @@ def repay(amount: uint256, on_behalf: address) -> uint256:
     @param on_behalf The position repaid.
     @return The loan-token raw units credited.
     """
-    t: Totals = self._accrue()
+    t: market_math.Totals = self._accrue()
     word: uint256 = self._positions[on_behalf]
     shares: uint256 = word & MASK128
     assert shares != 0, "market: no debt"
-    debt: uint256 = self._to_debt(shares, t, True)
+    debt: uint256 = market_math.to_debt(shares, t, True)
     wanted: uint256 = min(amount, debt)
     assert wanted != 0, "market: zero amount"
     repaid: uint256 = self._pull(LOAN, wanted)
@@ -680,11 +704,14 @@ def repay(amount: uint256, on_behalf: address) -> uint256:
     burnt: uint256 = shares
     if repaid < debt:
         # rounds down: the borrower is released from no more debt than paid
-        burnt = self._debt_to_shares(repaid, t, False)
+        burnt = market_math.debt_to_shares(repaid, t, False)
     t.total_shares -= burnt
     # the accounted debt never goes below zero (debt of one position rounds up)
     t.total_debt -= min(repaid, t.total_debt)
     t.idle += repaid
+    if t.total_shares == 0:
+        # the last debt is repaid: no rounding residue (interest rounds up) may stay behind as lender assets
+        t.total_debt = 0
     self._positions[on_behalf] = (word & ~MASK128) | (shares - burnt)
     self._store_totals(t)
     log Repaid(caller=msg.sender, account=on_behalf, assets=repaid, shares=burnt)
@@ -703,20 +730,20 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     @return The collateral seized.
     """
     assert repay_amount != 0, "market: zero amount"
-    t: Totals = self._accrue()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
-    self._store_ramp(rp)
+    h: market_math.Hot = self._hot()
+    t: market_math.Totals = self._accrue_with(h)
+    r: market_math.Risk = self._read_risk(h)
+    rp: market_math.Ramp = market_math.poked(self._load_ramp(), t, h, r, block.timestamp)
+    self._ramp_word = market_math.pack_ramp(rp)
     assert r.price != 0, "market: no price"
     word: uint256 = self._positions[borrower]
     collateral: uint256 = word >> 128
     shares: uint256 = word & MASK128
-    debt: uint256 = self._to_debt(shares, t, True)
-    assert not self._healthy_maint(collateral, debt, rp, r), "market: position healthy"
+    debt: uint256 = market_math.to_debt(shares, t, True)
+    assert not market_math.healthy_maint(collateral, debt, rp, r, h), "market: position healthy"
     wanted: uint256 = min(repay_amount, debt)
     # the most the remaining collateral can pay for, rounded up
-    affordable: uint256 = self._ceil_div(self._value(collateral, r) * WAD, WAD + h.bonus)
+    affordable: uint256 = self._ceil_div(market_math.value(collateral, r.price) * WAD, WAD + h.bonus)
     wanted = min(wanted, max(affordable, 1))
     repaid: uint256 = self._pull(LOAN, wanted)
     assert repaid != 0, "market: zero amount"
@@ -724,7 +751,7 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     seized: uint256 = min(repaid * (WAD + h.bonus) // WAD * PRICE_SCALE // r.price, collateral)
     burnt: uint256 = shares
     if repaid < debt:
-        burnt = self._debt_to_shares(repaid, t, False)
+        burnt = market_math.debt_to_shares(repaid, t, False)
     t.total_shares -= burnt
     t.total_debt -= min(repaid, t.total_debt)
     t.idle += repaid
@@ -732,12 +759,14 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
     collateral -= seized
     if collateral == 0 and shares != 0:
         # nothing left to seize: the rest is bad debt, socialised to lenders
-        bad: uint256 = self._to_debt(shares, t, False)
+        bad: uint256 = market_math.to_debt(shares, t, False)
         bad = min(bad, t.total_debt)
         t.total_debt -= bad
         t.total_shares -= shares
         log BadDebtRealized(borrower=borrower, assets=bad, shares=shares)
         shares = 0
+    if t.total_shares == 0:
+        t.total_debt = 0  # as in repay: no residue without debt shares
     self._positions[borrower] = (collateral << 128) | shares
     self._store_totals(t)
     self._push(COLLATERAL, msg.sender, seized)
@@ -749,18 +778,14 @@ def liquidate(borrower: address, repay_amount: uint256) -> uint256:
 def poke():
     """
     @notice Accrue interest and move the maintenance ramp now (anyone; the
-            keeper calls it after posting so that a spike starts the ramp
-            at once rather than at the next user call).
+            keeper calls it after posting, the liquidation bot while a
+            tightening is under way: a rise starts its ramp at the first poke
+            that sees it).
     """
-    t: Totals = self._accrue()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
-    self._store_ramp(rp)
-    self._store_totals(t)
+    self._poke()
 
 
-# ------------------------------------------------------------------ views
+# ------------------------------------------------------------------ views (the rest: MarketLens)
 
 @external
 @view
@@ -768,9 +793,9 @@ def position(account: address) -> (uint256, uint256):
     """
     @notice (collateral raw units, debt in loan raw units incl. interest, rounded up).
     """
-    t: Totals = self._accrued_totals()
+    t: market_math.Totals = self._view_totals()
     word: uint256 = self._positions[account]
-    return word >> 128, self._to_debt(word & MASK128, t, True)
+    return word >> 128, market_math.to_debt(word & MASK128, t, True)
 
 
 @external
@@ -788,7 +813,7 @@ def total_debt() -> uint256:
     """
     @notice All debt incl. interest accrued up to now (loan raw units).
     """
-    return self._accrued_totals().total_debt
+    return self._view_totals().total_debt
 
 
 @external
@@ -833,189 +858,55 @@ def ramp_at() -> uint256:
     """
     @notice Time of the last ramp poke.
     """
-    return self._load_ramp().ramp_at
+    return market_math.unpack_ramp(self._ramp_word).ramp_at
 
 
 @external
 @view
-def ramping() -> bool:
+def price_feed() -> (address, uint256, uint256):
     """
-    @notice Whether the last ramp poke left the maintenance base below its target.
+    @notice The price feed cross-checking new risk (empty when none), its
+            largest relative deviation from the oracle (WAD) and largest age (s).
     """
-    return self._load_ramp().ramping
+    if self._hot_b & HAS_FEED_BIT == 0:
+        return empty(address), 0, 0
+    w: uint256 = self._feed_word
+    return convert(convert(w >> 96, uint160), address), ((w >> 40) & MASK32) * PPB, (w >> 8) & MASK32
 
 
 @external
 @view
-def borrow_rate() -> uint256:
+def state() -> IMarket.MarketState:
     """
-    @notice Annual borrow rate now (WAD).
+    @notice The raw storage words (for MarketLens, which decodes them with market_math).
     """
-    t: Totals = self._accrued_totals()
-    return self._rate(t)
+    return IMarket.MarketState(
+        debt_word=self._debt_word,
+        state_word=self._state_word,
+        ramp_word=self._ramp_word,
+        hot_a=self._hot_a,
+        hot_b=self._hot_b,
+        total_supply=self.totalSupply,
+    )
 
 
 @external
 @view
-def utilisation() -> uint256:
+def borrowers(start: uint256, count: uint256) -> DynArray[IMarket.Borrower, MAX_PAGE]:
     """
-    @notice total debt / (idle + total debt), WAD (rounds down).
-    """
-    t: Totals = self._accrued_totals()
-    return self._utilisation(t)
-
-
-@external
-@view
-def maint_base() -> uint256:
-    """
-    @notice The ramped maintenance base as it would be after a poke now (WAD).
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    return rp.maint_base
-
-
-@external
-@view
-def maint_depth() -> uint256:
-    """
-    @notice The ramped depth of the maintenance liquidity term as it would be
-            after a poke now (loan raw units): follows a posted rise at once
-            and a posted fall by at most 20% of itself per hour.
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    return rp.maint_depth
-
-
-@external
-@view
-def h_init_of(account: address) -> uint256:
-    """
-    @notice The account's initial haircut H_init now (WAD).
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    return self._h_init(self._value(self._positions[account] >> 128, r), t, r, self._hot())
-
-
-@external
-@view
-def h_maint_of(account: address) -> uint256:
-    """
-    @notice The account's effective (ramped) maintenance haircut now (WAD).
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    return self._h_maint(self._value(self._positions[account] >> 128, r), rp)
-
-
-@external
-@view
-def required_ratio(collateral_amount: uint256, initial: bool) -> uint256:
-    """
-    @notice Collateral ratio 1 / (1 - H) a position of `collateral_amount`
-            needs now (WAD, rounds up); `initial` selects H_init, else H_maint.
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    v: uint256 = self._value(collateral_amount, r)
-    if initial:
-        return risk_model.collateral_ratio(self._h_init(v, t, r, self._hot()))
-    return risk_model.collateral_ratio(self._h_maint(v, rp))
-
-
-@external
-@view
-def health_factor(account: address) -> uint256:
-    """
-    @notice value * (1 - H_maint) / debt, WAD; max_value(uint256) without debt.
-            Below WAD the position can be liquidated.
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    word: uint256 = self._positions[account]
-    debt: uint256 = self._to_debt(word & MASK128, t, True)
-    if debt == 0:
-        return max_value(uint256)
-    v: uint256 = self._value(word >> 128, r)
-    return v * (WAD - self._h_maint(v, rp)) // debt
-
-
-@external
-@view
-def is_liquidatable(account: address) -> bool:
-    """
-    @notice Whether `liquidate` would accept this position now.
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    word: uint256 = self._positions[account]
-    return not self._healthy_maint(word >> 128, self._to_debt(word & MASK128, t, True), rp, r)
-
-
-@external
-@view
-def max_borrowable(account: address) -> uint256:
-    """
-    @notice More loan token the account could borrow now under H_init
-            (ignoring the rate rise the borrow itself causes); 0 when stale.
-    """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    if r.stale or t.paused:
-        return 0
-    word: uint256 = self._positions[account]
-    v: uint256 = self._value(word >> 128, r)
-    limit: uint256 = v * (WAD - self._h_init(v, t, r, self._hot())) // WAD
-    debt: uint256 = self._to_debt(word & MASK128, t, True)
-    if debt >= limit:
-        return 0
-    return min(limit - debt, t.idle)
-
-
-@external
-@view
-def positions(start: uint256, count: uint256) -> DynArray[IMarket.PositionView, MAX_PAGE]:
-    """
-    @notice Borrowers `start` .. `start + count - 1` (0-based) with their
-            collateral, debt and whether they can be liquidated now.
+    @notice Borrowers `start` .. `start + count - 1` (0-based) with their raw
+            collateral and debt shares (MarketLens adds their health).
     @param start First index (0-based).
-    @param count How many (at most 100).
+    @param count How many (at most MAX_PAGE).
     """
-    t: Totals = empty(Totals)
-    r: Risk = empty(Risk)
-    rp: Ramp = empty(Ramp)
-    t, r, rp = self._view_state()
-    out: DynArray[IMarket.PositionView, MAX_PAGE] = []
+    out: DynArray[IMarket.Borrower, MAX_PAGE] = []
     n: uint256 = self.num_borrowers
     for i: uint256 in range(MAX_PAGE):
         if i >= count or start + i >= n:
             break
         account: address = self._borrower_at[start + i + 1]
         word: uint256 = self._positions[account]
-        debt: uint256 = self._to_debt(word & MASK128, t, True)
-        out.append(IMarket.PositionView(
-            account=account, collateral=word >> 128, debt=debt,
-            liquidatable=not self._healthy_maint(word >> 128, debt, rp, r),
-        ))
+        out.append(IMarket.Borrower(account=account, collateral=word >> 128, debt_shares=word & MASK128))
     return out
 
 
@@ -1029,13 +920,9 @@ def set_risk_params(risk: market_params.RiskParams):
     @param risk New risk parameters.
     """
     ownable._check_owner()
-    t: Totals = self._accrue()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
-    self._store_ramp(rp)
-    self._store_totals(t)
-    self._set_risk(risk)
+    self._poke()
+    self._store_params(risk, self.rate_params)
+    self._log_risk(risk)
 
 
 @external
@@ -1045,13 +932,44 @@ def set_rate_params(rates: market_params.RateParams):
     @param rates New rate parameters.
     """
     ownable._check_owner()
-    t: Totals = self._accrue()
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    rp: Ramp = self._poked(self._load_ramp(), t, h, r)
-    self._store_ramp(rp)
-    self._store_totals(t)
-    self._set_rates(rates)
+    self._poke()
+    self._store_params(self.risk_params, rates)
+    log RateParamsSet(base=rates.base, slope1=rates.slope1, slope2=rates.slope2, kink=rates.kink)
+
+
+@external
+def set_price_feed(feed: address, max_deviation: uint256, max_age: uint256):
+    """
+    @notice Cross-check the oracle's price for new risk against a
+            Chainlink-compatible feed of the collateral in loan tokens (owner);
+            `feed` empty removes it. While the feed is unavailable, answers
+            nonsense, is stale, or disagrees with the oracle by more than
+            `max_deviation`, borrowing and collateral withdrawal stop; repay,
+            deposits and liquidation go on at the oracle's price.
+    @param feed The feed (`latestRoundData`, `decimals`), or empty.
+    @param max_deviation Largest |oracle - feed| / feed, WAD (multiple of 1e9).
+    @param max_age Largest age of the feed's answer, seconds.
+    """
+    ownable._check_owner()
+    b: uint256 = self._hot_b & ~HAS_FEED_BIT
+    if feed == empty(address):
+        self._hot_b = b
+        self._feed_word = 0
+        log PriceFeedSet(feed=feed, max_deviation=0, max_age=0)
+        return
+    assert max_deviation >= MIN_FEED_DEVIATION, "market: max_deviation too low"
+    assert max_deviation <= MAX_FEED_DEVIATION, "market: max_deviation too high"
+    assert max_deviation % PPB == 0, "market: max_deviation off the 1e9 grid"
+    assert max_age >= MIN_FEED_AGE, "market: max_age too short"
+    assert max_age <= MAX_FEED_AGE, "market: max_age too long"
+    e: uint256 = staticcall IFeedCheck(FEED_CHECK).exponent(
+        feed, convert(_DECIMALS - DECIMALS_OFFSET, uint256), convert(COLL_DECIMALS, uint256)
+    )
+    self._feed_word = (
+        (convert(convert(feed, uint160), uint256) << 96) | ((max_deviation // PPB) << 40) | (max_age << 8) | e
+    )
+    self._hot_b = b | HAS_FEED_BIT
+    log PriceFeedSet(feed=feed, max_deviation=max_deviation, max_age=max_age)
 
 
 @external
@@ -1061,7 +979,7 @@ def pause():
             Repay, collateral deposits and liquidation keep working.
     """
     ownable._check_owner()
-    t: Totals = self._load_totals()
+    t: market_math.Totals = self._load_totals()
     assert not t.paused, "market: already paused"
     t.paused = True
     self._store_totals(t)
@@ -1074,7 +992,7 @@ def unpause():
     @notice Resume (owner).
     """
     ownable._check_owner()
-    t: Totals = self._load_totals()
+    t: market_math.Totals = self._load_totals()
     assert t.paused, "market: not paused"
     t.paused = False
     self._store_totals(t)
@@ -1085,147 +1003,109 @@ def unpause():
 
 @internal
 @view
-def _load_totals() -> Totals:
+def _load_totals() -> market_math.Totals:
     """
     @dev Unpack the two market words.
     """
-    d: uint256 = self._debt_word
-    s: uint256 = self._state_word
-    return Totals(
-        total_debt=d >> 128, total_shares=d & MASK128, idle=s >> 128,
-        last_update=(s >> 64) & MASK64, paused=(s & 1) == 1,
-    )
+    return market_math.unpack_totals(self._debt_word, self._state_word)
 
 
 @internal
-def _store_totals(t: Totals):
+def _store_totals(t: market_math.Totals):
     """
-    @dev Pack and store the two market words. Amounts are checked to fit 128 bits where they grow.
+    @dev Pack and store the two market words.
     """
-    self._debt_word = (t.total_debt << 128) | t.total_shares
-    p: uint256 = 0
-    if t.paused:
-        p = 1
-    self._state_word = (t.idle << 128) | (t.last_update << 64) | p
+    self._debt_word = market_math.pack_debt(t)
+    self._state_word = market_math.pack_state(t)
 
 
 @internal
 @view
-def _load_ramp() -> Ramp:
+def _load_ramp() -> market_math.Ramp:
     """
     @dev Unpack the ramp word.
     """
-    w: uint256 = self._ramp_word
-    return Ramp(
-        maint_base=w >> 192,
-        ramp_at=(w >> 128) & MASK64,
-        maint_depth=(w >> 40) & MASK88,
-        ramping=(w & MASK40) != 0,
-    )
-
-
-@internal
-def _store_ramp(rp: Ramp):
-    """
-    @dev Pack and store the ramp word.
-    """
-    self._ramp_word = (
-        (rp.maint_base << 192) | (rp.ramp_at << 128) | (rp.maint_depth << 40) | convert(rp.ramping, uint256)
-    )
+    return market_math.unpack_ramp(self._ramp_word)
 
 
 @internal
 @view
-def _hot() -> Hot:
+def _hot() -> market_math.Hot:
     """
-    @dev Unpack the two risk words.
+    @dev Unpack the two parameter words.
     """
-    a: uint256 = self._risk_word_a
-    b: uint256 = self._risk_word_b
-    return Hot(
-        vol_init=a >> 192, vol_maint=(a >> 128) & MASK64, h_min=(a >> 64) & MASK64, h_max=a & MASK64,
-        bonus=b >> 196, ramp_per_hour=(b >> 136) & MASK60, slip_coef=(b >> 72) & MASK64,
-        stale_sigma=((b >> 40) & MASK32) * market_params.SIGMA_UNIT,
-        horizon=(b >> 20) & MASK20, stale_after=b & MASK20,
-    )
+    return market_math.unpack_hot(self._hot_a, self._hot_b)
 
 
 @internal
-def _set_risk(p: market_params.RiskParams):
+def _store_params(p: market_params.RiskParams, r: market_params.RateParams):
     """
-    @dev Validate, precompute the coefficients, pack, store, log.
+    @dev Validate both parameter sets (through the factory: the bounds and
+         their messages live in market_params), precompute the coefficients,
+         pack the hot words (keeping the feed flag), store. The callers log.
     """
     # reverts with the bound's own message ("market: ...")
     assert staticcall IMarketFactory(FACTORY).validate_risk(p)  # dev: always True
-    vol_init: uint256 = risk_model.vol_coefficient(p.z_init, p.horizon)
-    vol_maint: uint256 = risk_model.vol_coefficient(p.z_maint, p.horizon)
-    slip: uint256 = p.slip_k * 2 // 100
-    self._risk_word_a = (vol_init << 192) | (vol_maint << 128) | (p.h_min << 64) | p.h_max
-    self._risk_word_b = (
-        (p.bonus << 196) | (p.ramp_per_hour << 136) | (slip << 72)
-        | ((p.stale_sigma // market_params.SIGMA_UNIT) << 40) | (p.horizon << 20) | p.stale_after
+    assert staticcall IMarketFactory(FACTORY).validate_rates(r)  # dev: always True
+    # the coefficients round up to the 1e9 grid (a larger haircut)
+    vol_init: uint256 = self._ceil_div(risk_model.vol_coefficient(p.z_init, p.horizon), PPB)
+    vol_maint: uint256 = self._ceil_div(risk_model.vol_coefficient(p.z_maint, p.horizon), PPB)
+    self._hot_a = (
+        (vol_init << 224) | (vol_maint << 192) | ((p.h_min // PPB) << 160) | ((p.h_max // PPB) << 128)
+        | ((p.bonus // PPB) << 96) | ((p.ramp_per_hour // PPB) << 64) | ((p.slip_k // (50 * PPB)) << 32)
+        | (p.max_spread // PPB)
+    )
+    self._hot_b = (
+        ((p.stale_sigma // market_params.SIGMA_UNIT) << 224) | (p.horizon << 204) | (p.stale_after << 184)
+        | ((r.base // PPB) << 152) | ((r.slope1 // PPB) << 120) | ((r.slope2 // PPB) << 80)
+        | ((r.kink // PPB) << 48) | (self._hot_b & HAS_FEED_BIT)
     )
     self.risk_params = p
+    self.rate_params = r
+
+
+@internal
+def _log_risk(p: market_params.RiskParams):
+    """
+    @dev The RiskParamsSet event.
+    """
     log RiskParamsSet(
         z_init=p.z_init, z_maint=p.z_maint, horizon=p.horizon, bonus=p.bonus, h_min=p.h_min,
         h_max=p.h_max, slip_k=p.slip_k, ramp_per_hour=p.ramp_per_hour, stale_after=p.stale_after,
-        stale_sigma=p.stale_sigma,
+        stale_sigma=p.stale_sigma, max_spread=p.max_spread,
     )
 
 
-@internal
-def _set_rates(r: market_params.RateParams):
-    """
-    @dev Validate, pack, store, log.
-    """
-    assert staticcall IMarketFactory(FACTORY).validate_rates(r)  # dev: always True
-    self._rate_word = (r.base << 192) | (r.slope1 << 128) | (r.slope2 << 64) | r.kink
-    self.rate_params = r
-    log RateParamsSet(base=r.base, slope1=r.slope1, slope2=r.slope2, kink=r.kink)
-
-
-# ------------------------------------------------------------------ internals: interest and ramp
+# ------------------------------------------------------------------ internals: interest, risk, ramp
 
 @internal
-@view
-def _utilisation(t: Totals) -> uint256:
+def _accrue() -> market_math.Totals:
     """
-    @dev total_debt / (idle + total_debt), WAD, rounds down; 0 when empty.
+    @dev Accrue interest and the utilisation average up to now; the caller stores the result.
     """
-    total: uint256 = t.idle + t.total_debt
-    if total == 0:
-        return 0
-    return t.total_debt * WAD // total
+    return market_math.accrued(self._load_totals(), self._hot(), block.timestamp)
+
+
+@internal
+def _accrue_with(h: market_math.Hot) -> market_math.Totals:
+    """
+    @dev `_accrue` with the parameters already read.
+    """
+    return market_math.accrued(self._load_totals(), h, block.timestamp)
 
 
 @internal
 @view
-def _rate(t: Totals) -> uint256:
+def _view_totals() -> market_math.Totals:
     """
-    @dev The kinked annual borrow rate at the current utilisation (WAD).
+    @dev Totals as an accrual now would leave them (for views).
     """
-    w: uint256 = self._rate_word
-    return risk_model.borrow_rate(self._utilisation(t), w >> 192, (w >> 128) & MASK64, (w >> 64) & MASK64, w & MASK64)
+    return market_math.accrued(self._load_totals(), self._hot(), block.timestamp)
 
 
 @internal
 @view
-def _accrued_totals() -> Totals:
-    """
-    @dev Totals with interest accrued up to now (linear over the elapsed
-         seconds at the rate of the stored utilisation; rounds down, so
-         lenders never earn more than borrowers owe). No ramp poke.
-    """
-    t: Totals = self._load_totals()
-    if block.timestamp > t.last_update and t.total_debt != 0:
-        interest: uint256 = t.total_debt * self._rate(t) * (block.timestamp - t.last_update) // (YEAR * WAD)
-        t.total_debt += interest
-    return t
-
-
-@internal
-@view
-def _read_risk(h: Hot) -> Risk:
+def _read_risk(h: market_math.Hot) -> market_math.Risk:
     """
     @dev One read of the oracle; sigma is the effective (stressed when stale) one.
     """
@@ -1235,138 +1115,46 @@ def _read_risk(h: Hot) -> Risk:
     observed_at: uint256 = 0
     spread: uint256 = 0
     price, sigma, depth, observed_at, spread = staticcall IRiskOracle(ORACLE).metrics(ASSET_ID)
-    age: uint256 = 0
-    if block.timestamp > observed_at:
-        age = block.timestamp - observed_at
-    return Risk(
-        price=price,
-        sigma=risk_model.effective_sigma(sigma, observed_at, block.timestamp, h.stale_after, h.stale_sigma),
-        depth=depth,
-        observed_at=observed_at,
-        stale=age > h.stale_after,
-    )
+    return market_math.risk_of(price, sigma, depth, observed_at, spread, h, block.timestamp)
 
 
 @internal
 @view
-def _poked(rp: Ramp, t: Totals, h: Hot, r: Risk) -> Ramp:
+def _new_risk(h: market_math.Hot) -> market_math.Risk:
     """
-    @dev Move the maintenance base towards its target (risk_model.ramp) and
-         stamp the time. While a tightening is under way (the last poke left
-         the base below its target) the clock runs from the last poke. When
-         the base had caught up, a new rise can be no older than the
-         observation that brought it, so the clock starts there: a spike
-         after a quiet spell never tightens by the quiet spell's allowance in
-         one block, and a crash whose sigma rises at every post still
-         tightens at the full ramp pace from the second poke on. The stored
-         value is capped at h_max: any base at or above the cap yields the
-         same clamped H_maint. The depth of the maintenance liquidity term
-         follows the posted depth on the same clock: a rise at once, a fall
-         by at most MAINT_DEPTH_FALL_PER_HOUR of itself per hour.
+    @dev The oracle's metrics for an action that adds risk: fresh, the
+         signers in agreement, and the price feed (when set) agreeing.
     """
-    target: uint256 = risk_model.base_haircut(r.sigma, h.vol_maint, self._rate(t), h.horizon, h.bonus)
-    since: uint256 = rp.ramp_at
-    if not rp.ramping and r.observed_at > since:
-        since = r.observed_at
-    elapsed: uint256 = 0
-    if block.timestamp > since:
-        elapsed = block.timestamp - since
-    base: uint256 = min(risk_model.ramp(rp.maint_base, target, elapsed, h.ramp_per_hour), h.h_max)
-    depth: uint256 = r.depth
-    if depth < rp.maint_depth:
-        # maint_depth < 2**88, frac <= WAD < 2**60: no overflow.
-        frac: uint256 = min(WAD, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
-        depth = max(depth, rp.maint_depth - rp.maint_depth * frac // WAD)
-    return Ramp(
-        maint_base=base,
-        ramp_at=block.timestamp,
-        maint_depth=depth,
-        ramping=base < min(target, h.h_max) or depth > r.depth,
-    )
-
-
-@internal
-def _accrue() -> Totals:
-    """
-    @dev Accrue interest up to now and stamp the time; the caller stores the result.
-    """
-    t: Totals = self._accrued_totals()
-    t.last_update = block.timestamp
-    return t
+    r: market_math.Risk = self._read_risk(h)
+    assert not r.stale, "market: stale risk data"
+    assert r.spread <= h.max_spread, "market: price spread too wide"
+    if h.has_feed:
+        self._check_feed(r.price)
+    return r
 
 
 @internal
 @view
-def _view_state() -> (Totals, Risk, Ramp):
+def _check_feed(price: uint256):
     """
-    @dev Totals, risk and the maintenance ramp as a poke now would leave them (for views).
+    @dev The price feed cross-check (FeedCheck.check reverts with the market's messages).
     """
-    h: Hot = self._hot()
-    r: Risk = self._read_risk(h)
-    t: Totals = self._accrued_totals()
-    return t, r, self._poked(self._load_ramp(), t, h, r)
-
-
-# ------------------------------------------------------------------ internals: health
-
-@internal
-@pure
-def _value(collateral: uint256, r: Risk) -> uint256:
-    """
-    @dev Collateral value in loan raw units; rounds down (against the borrower).
-    """
-    # A collateral value above 2**160 raw loan units cannot back any debt (debt < 2**128): saturate
-    # there instead of overflowing, so that views and liquidation never revert on a huge position.
-    if r.price != 0 and collateral > max_value(uint256) // r.price:
-        return MAX_VALUE
-    return min(collateral * r.price // PRICE_SCALE, MAX_VALUE)
+    w: uint256 = self._feed_word
+    assert staticcall IFeedCheck(FEED_CHECK).check(
+        convert(convert(w >> 96, uint160), address), price, ((w >> 40) & MASK32) * PPB, (w >> 8) & MASK32, w & 255
+    )  # dev: always True
 
 
 @internal
-@view
-def _h_init(v: uint256, t: Totals, r: Risk, h: Hot) -> uint256:
+def _poke():
     """
-    @dev H_init of a position of value v: immediate sigma, the current rate.
+    @dev Accrue, move the ramp, store both.
     """
-    base: uint256 = risk_model.base_haircut(r.sigma, h.vol_init, self._rate(t), h.horizon, h.bonus)
-    return risk_model.clamp(base + risk_model.liquidity_term(v, r.depth, h.slip_coef, h.h_max), h.h_min, h.h_max)
-
-
-@internal
-@view
-def _h_maint(v: uint256, rp: Ramp) -> uint256:
-    """
-    @dev Effective H_maint of a position of value v: the ramped base plus its
-         liquidity term at the ramped depth.
-    """
-    h: Hot = self._hot()
-    return risk_model.clamp(
-        rp.maint_base + risk_model.liquidity_term(v, rp.maint_depth, h.slip_coef, h.h_max), h.h_min, h.h_max
-    )
-
-
-@internal
-@view
-def _healthy_init(collateral: uint256, debt: uint256, t: Totals, r: Risk, h: Hot) -> bool:
-    """
-    @dev debt <= value * (1 - H_init).
-    """
-    if debt == 0:
-        return True
-    v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_init(v, t, r, h))
-
-
-@internal
-@view
-def _healthy_maint(collateral: uint256, debt: uint256, rp: Ramp, r: Risk) -> bool:
-    """
-    @dev debt <= value * (1 - H_maint) with the ramped base and depth.
-    """
-    if debt == 0:
-        return True
-    v: uint256 = self._value(collateral, r)
-    return debt * WAD <= v * (WAD - self._h_maint(v, rp))
+    h: market_math.Hot = self._hot()
+    t: market_math.Totals = self._accrue_with(h)
+    r: market_math.Risk = self._read_risk(h)
+    self._ramp_word = market_math.pack_ramp(market_math.poked(self._load_ramp(), t, h, r, block.timestamp))
+    self._store_totals(t)
 
 
 # ------------------------------------------------------------------ internals: share math
@@ -1401,32 +1189,6 @@ def _to_assets(shares: uint256, total_assets: uint256, up: bool) -> uint256:
     """
     num: uint256 = shares * (total_assets + VIRTUAL_ASSETS)
     den: uint256 = self.totalSupply + VIRTUAL_SHARES
-    if up:
-        return self._ceil_div(num, den)
-    return num // den
-
-
-@internal
-@pure
-def _to_debt(shares: uint256, t: Totals, up: bool) -> uint256:
-    """
-    @dev Debt for debt shares with the virtual offset.
-    """
-    num: uint256 = shares * (t.total_debt + VIRTUAL_DEBT)
-    den: uint256 = t.total_shares + VIRTUAL_DEBT_SHARES
-    if up:
-        return self._ceil_div(num, den)
-    return num // den
-
-
-@internal
-@pure
-def _debt_to_shares(assets: uint256, t: Totals, up: bool) -> uint256:
-    """
-    @dev Debt shares for a debt amount with the virtual offset.
-    """
-    num: uint256 = assets * (t.total_shares + VIRTUAL_DEBT_SHARES)
-    den: uint256 = t.total_debt + VIRTUAL_DEBT
     if up:
         return self._ceil_div(num, den)
     return num // den
@@ -1504,7 +1266,7 @@ def _spend_allowance(owner: address, spender: address, amount: uint256):
 
 
 @internal
-def _exit(t: Totals, assets: uint256, shares: uint256, receiver: address, owner: address):
+def _exit(t: market_math.Totals, assets: uint256, shares: uint256, receiver: address, owner: address):
     """
     @dev Burn `shares` of `owner` and send `assets` to `receiver` (withdraw / redeem).
     """

@@ -4,9 +4,12 @@
 @title Ballast market factory
 @notice Deploys isolated markets from one blueprint of `Market.vy` with
         validated parameters and keeps the registry of markets.
-@custom:security Parameters are checked here with the same bounds as the
-        market's constructor (`modules/market_params.vy`); the collateral must
-        be the oracle's asset `asset_id`. One market per (loan, collateral) pair.
+@custom:security Parameters are checked here (`modules/market_params.vy`):
+        markets call `validate_risk` / `validate_rates` on every change. A
+        contract that deploys Market code itself can pass any parameters, so
+        integrators trust a market only if `is_market(market)` is True. The
+        oracle's asset `asset_id` must be the (collateral, loan) pair. One
+        market per (loan, collateral) pair.
 """
 
 from snekmate.auth import ownable
@@ -14,6 +17,10 @@ from snekmate.auth import ownable_2step
 
 from .interfaces import IRiskOracle
 from .modules import market_params
+
+
+interface IMarketInit:
+    def initialize(risk: market_params.RiskParams, rates: market_params.RateParams): nonpayable
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
@@ -31,6 +38,8 @@ exports: (
 MARKET_BLUEPRINT: public(immutable(address))
 # @dev The risk oracle every market reads.
 ORACLE: public(immutable(address))
+# @dev The stateless price-feed checker every market calls (FeedCheck.vy).
+FEED_CHECK: public(immutable(address))
 
 # @dev Markets by 0-based index.
 markets: public(HashMap[uint256, address])
@@ -38,6 +47,8 @@ markets: public(HashMap[uint256, address])
 num_markets: public(uint256)
 # @dev Market of a (loan, collateral) pair (zero when none).
 market_for: public(HashMap[address, HashMap[address, address]])
+# @dev Whether this factory deployed the market (its parameters obey the bounds).
+is_market: public(HashMap[address, bool])
 
 
 event MarketCreated:
@@ -49,18 +60,21 @@ event MarketCreated:
 
 
 @deploy
-def __init__(market_blueprint: address, oracle: address):
+def __init__(market_blueprint: address, oracle: address, feed_check: address):
     """
-    @notice Set the blueprint and the oracle; the deployer owns the factory.
+    @notice Set the blueprint, the oracle and the feed checker; the deployer owns the factory.
     @param market_blueprint Address of the Market blueprint.
     @param oracle The RiskOracle.
+    @param feed_check The FeedCheck contract.
     """
     assert market_blueprint != empty(address), "factory: zero address"
     assert oracle != empty(address), "factory: zero address"
+    assert feed_check != empty(address), "factory: zero address"
     ownable.__init__()
     ownable_2step.__init__()
     MARKET_BLUEPRINT = market_blueprint
     ORACLE = oracle
+    FEED_CHECK = feed_check
 
 
 @external
@@ -92,12 +106,14 @@ def create_market(
     pair: IRiskOracle.Pair = staticcall IRiskOracle(ORACLE).asset_of(asset_id)
     assert pair.collateral == collateral_token and pair.loan == loan_token, "factory: asset mismatch"
     market: address = create_from_blueprint(
-        MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, risk, rates, name, symbol,
+        MARKET_BLUEPRINT, loan_token, collateral_token, ORACLE, asset_id, ownable.owner, name, symbol,
     )
+    extcall IMarketInit(market).initialize(risk, rates)
     index: uint256 = self.num_markets
     self.markets[index] = market
     self.num_markets = index + 1
     self.market_for[loan_token][collateral_token] = market
+    self.is_market[market] = True
     log MarketCreated(
         market=market, loan_token=loan_token, collateral_token=collateral_token, asset_id=asset_id, index=index,
     )

@@ -429,8 +429,11 @@ def set_guard_params(
     assert max_disagreement >= MIN_DISAGREEMENT, "oracle: max_disagreement too low"
     assert max_disagreement <= MAX_DISAGREEMENT, "oracle: max_disagreement too high"
     assert (
-        (sigma_fall_per_hour | depth_rise_per_hour | loosen_threshold | max_price_move_per_hour | max_disagreement)
-        % PPB == 0
+        sigma_fall_per_hour % PPB == 0
+        and depth_rise_per_hour % PPB == 0
+        and loosen_threshold % PPB == 0
+        and max_price_move_per_hour % PPB == 0
+        and max_disagreement % PPB == 0
     ), "oracle: guard params are multiples of 1e9"
     keep: uint256 = self._config & ((1 << WINDOW_SHIFT) - 1)  # flags, quorum, count, epoch
     self._config = keep | self._pack_guard(

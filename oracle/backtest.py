@@ -193,7 +193,9 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
     n = len(candles)
     sig_w = np.minimum(sigma_f, 1e6) * 1e18
     depth_raw = np.minimum(depth_f * LOAN_UNIT, float(model.MAX_DEPTH))
-    price_raw = candles.close * LOAN_UNIT
+    # the price as the oracle carries it: loan raw units per collateral raw unit at PRICE_SCALE, for a
+    # 6-decimal loan token and an 18-decimal collateral (1e-18 loan tokens per WAD of a WAD price)
+    price_raw = candles.close * (model.PRICE_SCALE * LOAN_UNIT // 10**18)
     obs = (candles.ts + period).tolist()
     rate = model.borrow_rate(
         cfg.utilisation, cfg.rates.base, cfg.rates.slope1, cfg.rates.slope2, cfg.rates.kink
@@ -204,7 +206,7 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
     sig_out = np.empty(n)
     dep_out = np.empty(n)
     posted = policy.Posted()
-    ramp_state = model.RampState(value=p.h_max, updated_at=obs[0] - period)
+    ramp_state = model.RampState(value=p.h_max, updated_at=obs[0] - period)  # as Market.__init__ leaves it
     bases: list[int] = []
     h_ints: list[int] = []
     sigmas: list[int] = []
@@ -222,9 +224,7 @@ def replay(candles: Candles, cfg: BacktestConfig, progress=None) -> Replay:
             posts += 1
         eff = model.effective_sigma(posted.sigma, posted.observed_at, now, p.stale_after, p.stale_sigma)
         # the keeper pokes the market right after its post (Market.vy `_poked`, mirrored exactly)
-        base = ramp_state.poke_market(
-            model.maint_base_target(p, eff, rate), posted.observed_at, now, p, posted.depth
-        )
+        base = ramp_state.poke_market(model.maint_base_target(p, eff, rate), now, p, posted.depth)
         hm = model.h_maint(p, base, value, ramp_state.depth)
         h_out[i] = hm / model.WAD
         bases.append(base)
@@ -473,16 +473,38 @@ def command(csv_path, horizon_hours, json_out, plot_out, plot_start, plot_end, q
     """Replay a candle file through the exact model, posting policy and guardrails; compare with static ratios."""
     if not (0 < horizon_hours <= 24 * 30):
         raise BallastError(f"--horizon-hours must be in (0, 720], got {horizon_hours:g}")
+    json_path = writable(json_out) if json_out and json_out != "-" else None  # before the work, not after
+    plot_path = writable(plot_out) if plot_out else None
     result, series = backtest_file(csv_path, horizon_hours, show_progress=not quiet and os.isatty(2))
-    if plot_out:
-        plot(result, series, plot_out, _parse_day(plot_start), _parse_day(plot_end))
+    if plot_path is not None:
+        plot(result, series, str(plot_path), _parse_day(plot_start), _parse_day(plot_end))
     text = json.dumps(result, indent=2)
     if json_out == "-":
         click.echo(text)
-    elif json_out:
-        Path(json_out).write_text(text + "\n")
+    elif json_path is not None:
+        write_text(json_path, text + "\n")
     if not quiet:
         print_table(result)
+
+
+def writable(out: str | os.PathLike) -> Path:
+    """An output file's path with its folder created (`--json out/run1/eth.json` into a fresh clone);
+    one line when that is impossible (a file in the way, no permission)."""
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BallastError(f"cannot write {path}: {exc.strerror or exc} ({exc.filename or path.parent})") from None
+    if path.is_dir():
+        raise BallastError(f"cannot write {path}: it is a folder")
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise BallastError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # --- benchmark ------------------------------------------------------------------------------------
@@ -515,6 +537,7 @@ def data_dir() -> Path | None:
 @click.option("--horizon-hours", default=6.0, show_default=True, type=float)
 def bench_command(data, json_out, horizon_hours):
     """Time `ballast backtest` (load + replay + evaluation) on the 36k-row hourly files (target < 5 s each)."""
+    json_path = writable(json_out) if json_out else None
     folder = Path(data) if data else data_dir()
     if folder is None or not all((folder / f).is_file() for f in BENCH_FILES):
         raise BallastError(
@@ -542,7 +565,7 @@ def bench_command(data, json_out, horizon_hours):
         "runs": runs,
         "ok": all(r["ok"] for r in runs),
     }
-    if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n")
+    if json_path is not None:
+        write_text(json_path, json.dumps(doc, indent=2) + "\n")
     else:
         click.echo(json.dumps(doc, indent=2))

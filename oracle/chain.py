@@ -36,10 +36,10 @@ import requests
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TransactionNotFound
 
+from oracle import accounts
 from oracle.errors import BallastError
 from oracle.logs import emit
 
-PASSPHRASE_ENV = "BALLAST_PASSPHRASE"
 FEE_BUMP_NUM, FEE_BUMP_DEN = 1125, 1000  # +12.5% per replacement (nodes require >= 10%)
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 12, 10  # gas limit = estimate * 1.2
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
@@ -128,40 +128,9 @@ def _configured_uri(provider_name: str, ecosystem: str, network: str) -> str | N
 
 
 def load_account(alias: str, network: NetworkChoice):
-    """An ape account by alias. `TEST::N` (or `test:N`) are ape's test accounts, local networks only.
-    Keystore accounts are unlocked with the passphrase from `BALLAST_PASSPHRASE` or ape's own
-    `APE_ACCOUNTS_<alias>_PASSPHRASE`, and set to autosign (the keeper runs unattended)."""
-    from ape import accounts
-    from ape.exceptions import ApeException
-
-    test_index = _test_index(alias)
-    if test_index is not None:
-        if not network.is_local:
-            raise BallastError(f"test account '{alias}' is only for local networks, not '{network}'")
-        return accounts.test_accounts[test_index]
-    try:
-        account = accounts.load(alias)
-    except KeyError:
-        raise BallastError(
-            f"no ape account named '{alias}' (create one with `ape accounts import`)"
-        ) from None
-    passphrase = os.environ.get(PASSPHRASE_ENV) or os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE")
-    if not passphrase:
-        raise BallastError(
-            f"account '{alias}' is locked: set {PASSPHRASE_ENV} or APE_ACCOUNTS_{alias}_PASSPHRASE"
-        )
-    try:
-        account.set_autosign(True, passphrase=passphrase)
-    except (ApeException, ValueError) as exc:  # InvalidPasswordError, AccountsError
-        raise BallastError(f"cannot unlock account '{alias}': {type(exc).__name__}") from None
-    return account
-
-
-def _test_index(alias: str) -> int | None:
-    for prefix in ("TEST::", "test:", "test::"):
-        if alias.startswith(prefix) and alias[len(prefix) :].isdigit():
-            return int(alias[len(prefix) :])
-    return None
+    """The keeper's call shape of the one account loader, `oracle.accounts.load_account` (test accounts on
+    local networks only; keystore accounts unlocked from the environment and set to autosign)."""
+    return accounts.load_account(alias, local=network.is_local, network=str(network))
 
 
 # --- compiled ABIs -------------------------------------------------------------------------------

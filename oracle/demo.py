@@ -731,39 +731,98 @@ def summarise(w: World, keeper: DemoKeepers, rows: list[Row]) -> dict:
 # --- output ------------------------------------------------------------------------------------
 
 
-def plot(report: dict, out: Path) -> Path:
+@dataclass
+class PlotInfo:
+    """What `plot` drew: where, on which x axis, how high the CR panel goes, and which borrowers' CR
+    lines end early because a liquidation left them with dust (label -> first hour not drawn)."""
+
+    path: Path
+    x_axis: str  # "hour" (the bundled scenario) or "date" (a CSV replay)
+    cr_top: float
+    hidden: dict[str, int]
+
+
+DUST_FACTOR = 5.0  # a borrower whose value/debt exceeds this many times the highest required CR holds dust
+
+
+def borrower_lines(rows: list[dict]) -> tuple[list[tuple[str, list[float]]], dict[str, int], float]:
+    """Each borrower's CR series for the plot, with the points of a position liquidated down to dust
+    (value/debt of ~1e7 after a liquidation leaves a few raw units of debt) dropped, so they cannot
+    flatten every other line; positions without debt are gaps already (NaN). Returns the lines, the
+    hidden ones (label -> first hour dropped) and the top of the CR panel."""
+    required = max(max(r["cr_init"], r["cr_maint"]) for r in rows)
+    dust = DUST_FACTOR * required
+    n = len(rows[0]["borrower_cr"]) if rows else 0
+    lines, hidden, shown = [], {}, [required]
+    for j in range(n):
+        label = f"borrower {j + 1}"
+        values = []
+        for r in rows:
+            v = r["borrower_cr"][j]
+            if v is not None and math.isfinite(v) and v > dust:
+                hidden.setdefault(label, r["hour"])
+                v = float("nan")
+            elif v is not None and math.isfinite(v):
+                shown.append(v)
+            values.append(float("nan") if v is None else v)
+        if label in hidden:
+            label += f" (liquidated to dust at hour {hidden[label]}: not drawn after)"
+        lines.append((label, values))
+    top = max(1.5, 1.1 * max(shown))
+    return lines, {k.split(" (")[0]: v for k, v in hidden.items()}, top
+
+
+def plot(report: dict, out: Path, dates: bool = False) -> PlotInfo:
+    """Price, sigma and depth, and the collateral ratios, hour by hour. `dates`: the x axis shows the
+    candles' dates (a CSV replay) instead of the hour number."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     rows = report["rows"]
-    h = [r["hour"] for r in rows]
+    if dates:
+        x = [datetime.fromtimestamp(int(r["time"]), tz=timezone.utc) for r in rows]
+    else:
+        x = [r["hour"] for r in rows]
     fig, ax = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
-    ax[0].plot(h, [r["price"] for r in rows], color="black")
+    ax[0].plot(x, [r["price"] for r in rows], color="black")
     ax[0].set_ylabel("price (oracle)")
-    liq = [r["hour"] for r in rows if r["liquidations"]]
-    for x in liq:
-        ax[0].axvline(x, color="red", alpha=0.25)
+    for xi, r in zip(x, rows):
+        if r["liquidations"]:
+            ax[0].axvline(xi, color="red", alpha=0.25)
     ax[0].set_title(f"Ballast demo: {report['label']} (red: hours with liquidations)")
-    ax[1].plot(h, [r["sigma"] for r in rows], color="tab:orange")
+    ax[1].plot(x, [r["sigma"] for r in rows], color="tab:orange")
     ax[1].set_ylabel("sigma (annualised)", color="tab:orange")
     depth_ax = ax[1].twinx()
-    depth_ax.plot(h, [r["depth"] for r in rows], color="tab:green", lw=1)
+    depth_ax.plot(x, [r["depth"] for r in rows], color="tab:green", lw=1)
     depth_ax.set_ylabel("depth (oracle, loan tokens)", color="tab:green")
-    ax[2].plot(h, [r["cr_init"] for r in rows], label="required CR, initial", color="tab:blue")
-    ax[2].plot(h, [r["cr_maint"] for r in rows], label="required CR, maintenance (ramped)", color="tab:red")
-    n = len(rows[0]["borrower_cr"]) if rows else 0
-    for j in range(n):
-        ax[2].plot(h, [r["borrower_cr"][j] for r in rows], lw=0.8, alpha=0.6, label=f"borrower {j + 1} CR")
+    ax[2].plot(x, [r["cr_init"] for r in rows], label="required CR, initial", color="tab:blue")
+    ax[2].plot(x, [r["cr_maint"] for r in rows], label="required CR, maintenance (ramped)", color="tab:red")
+    lines, hidden, top = borrower_lines(rows) if rows else ([], {}, 2.0)
+    for label, values in lines:
+        ax[2].plot(x, values, lw=0.8, alpha=0.6, label=f"{label} CR")
+    ax[2].set_ylim(1.0, top)
     ax[2].set_ylabel("collateral ratio")
-    ax[2].set_xlabel("hour")
+    if dates:
+        ax[2].set_xlabel("date (UTC, end of the hour)")
+        ax[2].xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
+    else:
+        ax[2].set_xlabel("hour")
     ax[2].legend(fontsize=7, ncol=2)
     fig.tight_layout()
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
-    return out
+    return PlotInfo(out, "date" if dates else "hour", top, hidden)
+
+
+def header_line(path: PricePath) -> str:
+    """What `ballast demo` announces: the hours it will play, as the summary counts them (the first
+    close opens the market: deploy, fund, first post; every later close is one hour played)."""
+    return f"playing {path.label}: {len(path) - 1} hours after an opening hour"
 
 
 def print_summary(report: dict) -> None:
@@ -772,7 +831,7 @@ def print_summary(report: dict) -> None:
 
     s = report["summary"]
     t = Table(title=f"Ballast demo: {report['label']}", show_header=False)
-    t.add_row("hours played", str(s["hours"]))
+    t.add_row("hours played (after the opening hour)", str(s["hours"]))
     t.add_row("oracle posts", str(s["posts"]))
     t.add_row("market pokes", str(s["pokes"]))
     t.add_row(
@@ -812,15 +871,17 @@ def command(csv_file, start, hours, seed, plot_out, json_out, no_progress):
     if start is not None and csv_file is None:
         raise BallastError("--start only applies with --csv")
     path = csv_path(csv_file, start, hours) if csv_file else scenario_path(seed, hours)
-    click.echo(f"playing {path.label}: {len(path)} hours")
+    click.echo(header_line(path))
     try:
         report = run(path, progress=not no_progress)
     except KeyboardInterrupt:
         raise BallastError("interrupted; anvil stopped") from None
     print_summary(report)
     click.echo(keepers_line(report["keepers"]))
-    out = plot(report, Path(plot_out))
-    click.echo(f"plot: {out}")
+    info = plot(report, Path(plot_out), dates=csv_file is not None)
+    click.echo(f"plot: {info.path}")
+    for label, hour in info.hidden.items():
+        click.echo(f"plot: {label} was liquidated down to dust at hour {hour}; its CR line stops there")
     if json_out:
         Path(json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(json_out).write_text(json.dumps(report, indent=1, default=float) + "\n")

@@ -1,13 +1,19 @@
 """Deploy a complete Ballast system with ape: the logic behind `ape run deploy`, the demo and the tests.
 
-One call, `deploy_system`, deploys RiskOracle, the Market blueprint and MarketFactory, registers the
-collateral asset, sets keeper and guardian, and creates one market with the default parameters of
-`oracle.model` (`RiskParams()`, `RateParams()`) unless a config overrides them. On local chains and
-forks it also deploys two mock tokens and a ConstantProductPool seeded with liquidity, so that the
-system has a market to observe.
+A deployment converges: `plan_system` compares what the config asks for with what the record
+(deployments/<ecosystem>-<network>.json) and the chain already hold, and returns the steps that are
+missing, each one line a user can read before anything is sent. On a fresh chain that is everything:
+RiskOracle, the Market blueprint, MarketFactory, the oracle's wiring (`wire_oracle`: asset, keeper,
+guardian) and one market with the default parameters of `oracle.model` (`RiskParams()`, `RateParams()`)
+unless the config overrides them; on local chains and forks also two mock tokens and a seeded
+ConstantProductPool. A second identical deploy finds every contract on chain and plans nothing: it
+sends no transaction. A changed guardian or parameter plans only that call. `Plan.run` sends the steps
+in order and saves the record after each one, so a deploy that fails halfway resumes where it stopped.
+`deploy_system` (the demo, the tests) plans and runs on a fresh chain in one call.
 
-`connect` and `load_account` turn the usual user mistakes (unknown network, unreachable RPC, missing
-account) into `BallastError`, one line and a non-zero exit.
+`connect` turns the usual user mistakes (unknown network, unreachable RPC, a dead APE_FOUNDRY_HOST) into
+`BallastError`, one line and a non-zero exit; accounts come from the one loader of every command,
+`oracle.accounts`.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,25 +103,28 @@ class DeployConfig:
 
 @dataclass
 class Deployment:
-    """Addresses of one deployed system (what the deployments JSON holds)."""
+    """Addresses of one deployed system (what the deployments JSON holds). Empty strings are contracts a
+    deploy has not reached yet: `complete` is False until every step ran."""
 
     network: str  # ecosystem:network, e.g. ethereum:sepolia
     chain_id: int
     deployer: str
-    oracle: str
-    market_blueprint: str
-    factory: str
-    market: str
-    loan_token: str
-    collateral_token: str
-    asset_id: int
-    keeper: str
-    guardian: str
+    oracle: str = ""
+    market_blueprint: str = ""
+    factory: str = ""
+    market: str = ""
+    loan_token: str = ""
+    collateral_token: str = ""
+    asset_id: int = 0
+    keeper: str = ""
+    guardian: str = ""
     pool: str | None = None
-    block: int = 0
-    deployed_at: int = 0
+    block: int = 0  # the chain's head just before the first deploy (its events come after it)
+    deployed_at: int = 0  # unix time of the first deploy
     risk: dict = field(default_factory=dict)
     rates: dict = field(default_factory=dict)
+    complete: bool = True  # False while a deploy is under way (or stopped halfway: run it again)
+    ephemeral: bool = False  # the node was started by ape for one run and is gone: so is this chain
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -138,14 +148,93 @@ def deployments_path(ecosystem: str, network: str, root: Path | None = None) -> 
     return (root or DEPLOYMENTS_DIR) / f"{ecosystem}-{network}.json"
 
 
+def network_with_rpc(network_choice: str, rpc: str | None) -> tuple[str, dict[str, str]]:
+    """The ape network choice that reaches `rpc`, and the environment it needs.
+
+    On a live network: `ecosystem:network:URL`, ape's way to name an endpoint without ape-config.yaml
+    (the network keeps its chain id, confirmations and gas settings). On `local`: the foundry provider
+    with APE_FOUNDRY_HOST=URL (the node provider would sign for geth's dev chain id, not anvil's)."""
+    if not rpc:
+        return network_choice, {}
+    parts = network_choice.split(":")
+    if len(parts) < 2 or not all(parts[:2]):
+        raise BallastError(f"unknown network '{network_choice}' (expected ecosystem:network[:provider])")
+    if parts[1].endswith("-fork"):
+        raise BallastError(
+            f"--rpc does not apply to a fork ('{network_choice}'): a fork's upstream is the node uri of "
+            "its network in ape-config.yaml"
+        )
+    if "://" not in rpc:
+        raise BallastError(f"--rpc '{redact(rpc)}' is not a URL (expected http(s)://HOST[:PORT][/PATH])")
+    if parts[1] == "local":
+        return f"{parts[0]}:local:foundry", {"APE_FOUNDRY_HOST": rpc}
+    return f"{parts[0]}:{parts[1]}:{rpc}", {}
+
+
+def redact(uri: str) -> str:
+    """An RPC URL fit for a log line or an error: scheme, host and port; a path or query (where providers
+    put the API key) is replaced with `/...`."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme or not parts.netloc:
+        return uri if "/" not in uri else uri.split("/", 1)[0] + "/..."
+    host = parts.netloc.rsplit("@", 1)[-1]
+    tail = "/..." if (parts.path.strip("/") or parts.query) else ""
+    return f"{parts.scheme}://{host}{tail}"
+
+
+def _answers(uri: str, timeout: float = 2.0) -> bool:
+    """True when a JSON-RPC node answers eth_chainId at `uri`."""
+    import urllib.request
+
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    try:
+        req = urllib.request.Request(uri, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def check_foundry_host(network_choice: str) -> None:
+    """On a local foundry network, APE_FOUNDRY_HOST names a node the user started and means to keep:
+    when nothing answers there, ape would start a new, empty anvil in its place and stop it at exit.
+    Refuse in one line instead. (On a fork, APE_FOUNDRY_HOST is where ape starts the fork: not checked.)"""
+    import os
+
+    host = os.environ.get("APE_FOUNDRY_HOST")
+    parts = network_choice.split(":")
+    if not host or len(parts) < 2 or parts[1] != "local" or (len(parts) > 2 and parts[2] != "foundry"):
+        return
+    if not _answers(host):
+        raise BallastError(
+            f"nothing answers at APE_FOUNDRY_HOST={host}: start your node there (e.g. `anvil --port "
+            "PORT`) or unset APE_FOUNDRY_HOST to let ape start a throwaway one"
+        )
+
+
+def started_by_ape(provider) -> bool:
+    """True when ape launched this node for this run (and stops it, with its chain, at exit)."""
+    return getattr(provider, "process", None) is not None
+
+
 @contextlib.contextmanager
-def connect(network_choice: str) -> Iterator[Any]:
-    """Connect ape to `network_choice` (ecosystem:network[:provider]); clear errors for the usual faults."""
+def connect(network_choice: str, rpc: str | None = None) -> Iterator[Any]:
+    """Connect ape to `network_choice` (ecosystem:network[:provider]), or to the endpoint `rpc` on that
+    network; one-line errors for the usual faults (an RPC URL is shown without its path or key)."""
     from ape import networks
     from ape.exceptions import ApeException, NetworkError
 
+    choice, env = network_with_rpc(network_choice, rpc)
+    os.environ.update(env)  # this process only: it is about to talk to that node
+    shown = network_choice if not rpc else f"{network_choice} at {redact(rpc)}"
+    check_foundry_host(choice)
     try:
-        ctx = networks.parse_network_choice(network_choice, disconnect_after=True)
+        ctx = networks.parse_network_choice(choice, disconnect_after=True)
     except NetworkError as exc:
         reason = _first_line(exc).split(" Options:")[0]
         raise BallastError(
@@ -154,44 +243,60 @@ def connect(network_choice: str) -> Iterator[Any]:
     try:
         provider = ctx.__enter__()
     except (ApeException, OSError, ConnectionError) as exc:
-        raise BallastError(f"cannot reach the RPC of '{network_choice}': {_first_line(exc)}") from None
+        raise BallastError(f"cannot reach the RPC of '{shown}': {_hide(exc, rpc)}") from None
     except Exception as exc:  # noqa: BLE001 - providers raise many kinds on a dead endpoint
-        raise BallastError(f"cannot reach the RPC of '{network_choice}': {_first_line(exc)}") from None
+        raise BallastError(f"cannot reach the RPC of '{shown}': {_hide(exc, rpc)}") from None
     try:
         try:
-            provider.chain_id  # noqa: B018 - first real request: fails fast on a dead endpoint
+            chain_id = provider.chain_id  # first real request: fails fast on a dead endpoint
         except Exception as exc:  # noqa: BLE001
-            raise BallastError(f"cannot reach the RPC of '{network_choice}': {_first_line(exc)}") from None
+            raise BallastError(f"cannot reach the RPC of '{shown}': {_hide(exc, rpc)}") from None
+        if rpc:
+            _check_chain_id(provider.network, chain_id, shown)
         yield provider
     finally:
         with contextlib.suppress(Exception):
             ctx.__exit__(None, None, None)
 
 
-def load_account(alias: str | None, local: bool):
-    """An ape account by alias; `TEST::n` (or no alias on a local chain) is ape test account n."""
-    from ape import accounts
+def _check_chain_id(network, chain_id: int, shown: str) -> None:
+    """An --rpc URL must serve the network it is given for (a Sepolia key passed for mainnet, or a
+    mainnet URL for `local`, would otherwise deploy or liquidate on the wrong chain)."""
+    if is_local(network.name):
+        if chain_id == 1:  # a dev chain may have any id, but never mainnet's
+            raise BallastError(f"the RPC of '{shown}' serves chain 1 (mainnet), not a local chain")
+        return
+    known = getattr(network, "chain_id", None)
+    if known is not None and int(known) != int(chain_id):
+        raise BallastError(f"the RPC of '{shown}' serves chain {chain_id}, not {network.name} ({known})")
 
-    if alias is None:
-        if local:
-            return accounts.test_accounts[0]
-        raise BallastError("--account is required on a live network (see `ape accounts list`)")
-    if alias.upper().startswith("TEST::"):
-        if not local:
-            raise BallastError(f"test account {alias} only exists on local networks")
-        try:
-            return accounts.test_accounts[int(alias.split("::", 1)[1])]
-        except (ValueError, IndexError):
-            raise BallastError(f"no test account {alias}") from None
-    try:
-        return accounts.load(alias)
-    except Exception:  # noqa: BLE001 - ape raises IndexError/AccountsError for an unknown alias
-        raise BallastError(f"no ape account named '{alias}' (see `ape accounts list`)") from None
+
+def _hide(exc: BaseException, rpc: str | None) -> str:
+    text = _first_line(exc)
+    return text.replace(rpc, redact(rpc)) if rpc else text
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+def transact(contract, method: str, *args, sender):
+    """`contract.method(*args)` sent by `sender` through ape, simulated first (eth_call over web3, with the
+    compiled ABI): a call that would revert is one line with the contract's own message, and nothing is
+    sent. (Through ape, a revert on a local node first prints the whole call trace.)"""
+    from ape import chain
+
+    from oracle.views import first_line
+
+    abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract.contract_type.abi]
+    w3 = chain.provider.web3
+    call = getattr(w3.eth.contract(address=contract.address, abi=abi).functions, method)(*args)
+    try:
+        call.call({"from": sender.address})
+    except Exception as exc:  # noqa: BLE001 - a revert, or a node that refuses the call
+        raise BallastError(f"{method} would revert: {first_line(exc)}") from None
+    return getattr(contract, method)(*args, sender=sender)
 
 
 # --- deployment --------------------------------------------------------------------------------
@@ -229,6 +334,291 @@ def deploy_pool(project, deployer, loan, collateral, price: int, collateral_amou
     return create_pool(project, deployer, collateral, loan, coll_raw, loan_raw)
 
 
+@dataclass
+class Step:
+    """One thing a deploy will do, said before it is done: `what` is the line the plan shows."""
+
+    what: str
+    run: Callable[[], None]
+
+
+@dataclass
+class Plan:
+    """What a deploy will send, in order, and what it found. `dep` is the record it builds: reused
+    addresses are there from the start, new ones are filled in as their steps run."""
+
+    dep: Deployment
+    steps: list[Step]
+    notes: list[str] = field(default_factory=list)  # what was found and is kept
+    stale: Deployment | None = None  # an existing record whose contracts are not on this chain
+
+    def describe(self) -> list[str]:
+        lines = [f"found: {note}" for note in self.notes]
+        if self.stale is not None:
+            lines.append(
+                f"the existing record describes contracts that are not on this chain (oracle "
+                f"{self.stale.oracle or '-'} on chain {self.stale.chain_id}, block {self.stale.block}): "
+                "it will be kept beside the new one, not overwritten"
+            )
+        if self.steps:
+            lines.append(f"plan: {len(self.steps)} step(s)")
+            lines += [f"  {i}. {step.what}" for i, step in enumerate(self.steps, 1)]
+        else:
+            lines.append("plan: nothing to send")
+        return lines
+
+    def run(self, save: Callable[[Deployment], Any] | None = None, say=None) -> Deployment:
+        """Send every step in order; `save(dep)` after each (a deploy stopped halfway resumes)."""
+        from ape import chain
+
+        tell = say or (lambda msg: None)
+        self.dep.complete = False
+        if not self.dep.block:  # a first deploy: its events start after this block
+            self.dep.block = chain.blocks.head.number
+            self.dep.deployed_at = int(time.time())
+        for i, step in enumerate(self.steps, 1):
+            tell(f"[{i}/{len(self.steps)}] {step.what}")
+            step.run()
+            if save is not None:
+                save(self.dep)
+        self.dep.complete = True
+        if save is not None:
+            save(self.dep)
+        return self.dep
+
+
+class _Build:
+    """What the steps share at run time: the project, the deployer, the config, the record being built,
+    and the contracts by role (known at plan time when found on chain, set by their step otherwise)."""
+
+    def __init__(self, project, deployer, cfg: DeployConfig, dep: Deployment):
+        self.project, self.deployer, self.cfg, self.dep = project, deployer, cfg, dep
+        self.c: dict[str, Any] = {}
+        self.notes: list[str] = []  # what was found on chain and is kept
+
+
+def has_code(address: str | None) -> bool:
+    from ape import chain
+
+    if not address:
+        return False
+    try:
+        return len(chain.provider.get_code(address)) > 0
+    except Exception:  # noqa: BLE001 - a malformed address in a hand-edited record
+        return False
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def plan_system(
+    project,
+    deployer,
+    network: str,
+    chain_id: int,
+    cfg: DeployConfig | None = None,
+    local: bool = True,
+    record: Deployment | None = None,
+) -> Plan:
+    """The steps that bring this chain to what `cfg` asks for, reusing what `record` points at when it is
+    on this chain. Reads only; sends nothing. `network` is ecosystem:network."""
+    cfg = cfg or DeployConfig()
+    use_mocks = cfg.mock_tokens if cfg.mock_tokens is not None else local
+    use_pool = cfg.pool if cfg.pool is not None else use_mocks
+    prior = record
+    stale = None
+    if record is not None and not (record.chain_id == chain_id and has_code(record.oracle)):
+        prior, stale = None, record
+    dep = Deployment(network=network, chain_id=chain_id, deployer=deployer.address)
+    if prior is not None:
+        dep.block, dep.deployed_at = prior.block, prior.deployed_at
+    b = _Build(project, deployer, cfg, dep)
+    notes = b.notes
+
+    def found(role: str, address: str | None, container=None) -> bool:
+        """Is the record's contract for `role` on chain? Then keep it (a contract object, or the
+        address when `container` is None)."""
+        if prior is not None and has_code(address):
+            b.c[role] = container.at(address) if container is not None else address
+            notes.append(f"{role} {address}")
+            return True
+        return False
+
+    steps: list[Step] = []
+    steps += _token_steps(b, prior, use_mocks, found)
+    if use_pool and not found("pool", prior and prior.pool, project.ConstantProductPool):
+        steps.append(Step(f"deploy ConstantProductPool seeded with {cfg.pool_collateral:,} collateral "
+                          f"tokens at a price of {cfg.price:,}", lambda: _deploy_pool(b)))  # fmt: skip
+    if "pool" in b.c:
+        dep.pool = b.c["pool"].address
+    steps += wire_oracle(b, prior, found)
+    if not found("market_blueprint", prior and prior.market_blueprint):
+        steps.append(Step("declare the Market blueprint (EIP-5202)", lambda: _declare_blueprint(b)))
+    else:
+        dep.market_blueprint = b.c["market_blueprint"]
+    factory_ok = (
+        "oracle" in b.c
+        and "market_blueprint" in b.c
+        and found("factory", prior and prior.factory, project.MarketFactory)
+        and _same(b.c["factory"].ORACLE(), dep.oracle)
+        and _same(b.c["factory"].MARKET_BLUEPRINT(), dep.market_blueprint)
+    )
+    if factory_ok:
+        dep.factory = b.c["factory"].address
+    else:
+        b.c.pop("factory", None)
+        steps.append(Step("deploy MarketFactory(blueprint, oracle)", lambda: _deploy_factory(b)))
+    steps += _market_steps(b, factory_ok)
+    return Plan(dep=dep, steps=steps, notes=notes, stale=stale)
+
+
+def _token_steps(b: _Build, prior: Deployment | None, use_mocks: bool, found) -> list[Step]:
+    cfg, dep = b.cfg, b.dep
+    if use_mocks:
+        steps = []
+        for role, name, symbol, decimals in (
+            ("loan_token", "Mock USD Coin", "mUSDC", LOAN_DECIMALS),
+            ("collateral_token", "Mock Wrapped Ether", "mWETH", COLLATERAL_DECIMALS),
+        ):
+            if found(role, prior and getattr(prior, role), b.project.MockERC20):
+                setattr(dep, role, b.c[role].address)
+            else:
+                steps.append(Step(f"deploy mock token {symbol} ({decimals} decimals)",
+                                  _mock_token(b, role, name, symbol, decimals)))  # fmt: skip
+        return steps
+    if not (cfg.loan_token and cfg.collateral_token):
+        raise BallastError(
+            "loan_token and collateral_token must be set in --config on a live network "
+            "(or set mock_tokens: true)"
+        )
+    if prior is not None and not (
+        _same(prior.loan_token, cfg.loan_token) and _same(prior.collateral_token, cfg.collateral_token)
+    ):
+        raise BallastError(
+            f"the record's market is for loan {prior.loan_token} / collateral {prior.collateral_token}, the "
+            f"config names {cfg.loan_token} / {cfg.collateral_token}: record another market with --out FILE"
+        )
+    b.c["loan_token"] = _erc20_at(b.project, cfg.loan_token)
+    b.c["collateral_token"] = _erc20_at(b.project, cfg.collateral_token)
+    dep.loan_token, dep.collateral_token = b.c["loan_token"].address, b.c["collateral_token"].address
+    return []
+
+
+def wire_oracle(b: _Build, prior: Deployment | None, found) -> list[Step]:
+    """The RiskOracle and its wiring, the ONE place that knows the oracle's constructor and admin calls:
+    deploy it (guardian), register the collateral as an asset, allowlist the keeper, set the guardian.
+    Each step is planned only when the chain does not have it already. Fills the record's `oracle`,
+    `asset_id`, `keeper` and `guardian`."""
+    cfg, dep, deployer, project = b.cfg, b.dep, b.deployer, b.project
+    keeper = cfg.keeper or deployer.address
+    guardian = cfg.guardian or deployer.address
+    dep.keeper, dep.guardian = keeper, guardian
+
+    def deploy_oracle():
+        b.c["oracle"] = deployer.deploy(project.RiskOracle, guardian)
+        dep.oracle = b.c["oracle"].address
+
+    def add_asset():
+        oracle = b.c["oracle"]
+        transact(oracle, "add_asset", dep.collateral_token, sender=deployer)
+        dep.asset_id = int(oracle.asset_id(dep.collateral_token))
+
+    steps: list[Step] = []
+    if not found("oracle", prior and prior.oracle, project.RiskOracle):
+        steps.append(Step(f"deploy RiskOracle(guardian={guardian})", deploy_oracle))
+        steps.append(Step("add_asset(collateral token)", add_asset))
+        steps.append(Step(f"set_keeper({keeper}, True)",
+                          lambda: transact(b.c["oracle"], "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
+        return steps
+    oracle = b.c["oracle"]
+    dep.oracle = oracle.address
+    asset_id = int(oracle.asset_id(dep.collateral_token)) if dep.collateral_token else 0
+    if asset_id:
+        dep.asset_id = asset_id
+    else:
+        steps.append(Step("add_asset(collateral token)", add_asset))
+    if not oracle.is_keeper(keeper):
+        steps.append(Step(f"set_keeper({keeper}, True)",
+                          lambda: transact(oracle, "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
+        if prior is not None and prior.keeper and not _same(prior.keeper, keeper):
+            steps[-1].what += f" (the record's keeper {prior.keeper} stays enabled: see ape run configure)"
+    if not _same(oracle.guardian(), guardian):
+        steps.append(Step(f"set_guardian({guardian})",
+                          lambda: transact(oracle, "set_guardian", guardian, sender=deployer)))  # fmt: skip
+    return steps
+
+
+def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
+    cfg, dep, deployer = b.cfg, b.dep, b.deployer
+    dep.risk = {k: str(v) for k, v in dataclasses.asdict(cfg.risk).items()}
+    dep.rates = {k: str(v) for k, v in dataclasses.asdict(cfg.rates).items()}
+    market_address = None
+    if factory_found and dep.loan_token and dep.collateral_token:
+        found_at = str(b.c["factory"].market_for(dep.loan_token, dep.collateral_token))
+        if int(found_at, 16):
+            market_address = found_at
+    if market_address is None:
+
+        def create():
+            factory = b.c["factory"]
+            transact(factory, "create_market", dep.loan_token, dep.collateral_token, dep.asset_id,
+                     risk_tuple(cfg.risk), rates_tuple(cfg.rates), cfg.market_name, cfg.market_symbol,
+                     sender=deployer)  # fmt: skip
+            dep.market = str(factory.market_for(dep.loan_token, dep.collateral_token))
+
+        return [Step(f"create_market '{cfg.market_name}' ({cfg.market_symbol}) with the config's parameters",
+                     create)]  # fmt: skip
+    market = b.project.Market.at(market_address)
+    dep.market = market.address
+    b.notes.append(f"market {market.address}")
+    steps = []
+    current_risk = model.RiskParams(*(int(x) for x in market.risk_params()))
+    if current_risk != cfg.risk:
+        changed = _changed(current_risk, cfg.risk)
+        steps.append(Step(f"set_risk_params({changed})",
+                          lambda: transact(market, "set_risk_params", risk_tuple(cfg.risk), sender=deployer)))  # fmt: skip
+    current_rates = model.RateParams(*(int(x) for x in market.rate_params()))
+    if current_rates != cfg.rates:
+        changed = _changed(current_rates, cfg.rates)
+        steps.append(Step(f"set_rate_params({changed})",
+                          lambda: transact(market, "set_rate_params", rates_tuple(cfg.rates),
+                                           sender=deployer)))  # fmt: skip
+    return steps
+
+
+def _changed(old, new) -> str:
+    a, b = dataclasses.asdict(old), dataclasses.asdict(new)
+    return ", ".join(f"{k}: {a[k]} -> {b[k]}" for k in a if a[k] != b[k])
+
+
+def _mock_token(b: _Build, role: str, name: str, symbol: str, decimals: int) -> Callable[[], None]:
+    def run():
+        b.c[role] = deploy_mock_token(b.project, b.deployer, name, symbol, decimals)
+        setattr(b.dep, role, b.c[role].address)
+
+    return run
+
+
+def _deploy_pool(b: _Build) -> None:
+    pool = deploy_pool(b.project, b.deployer, b.c["loan_token"], b.c["collateral_token"], b.cfg.price,
+                       b.cfg.pool_collateral)  # fmt: skip
+    b.c["pool"] = pool
+    b.dep.pool = pool.address
+
+
+def _declare_blueprint(b: _Build) -> None:
+    # sender=: the gas estimate runs from the deployer; without it, from the zero address, which a
+    # live node refuses as soon as gas has a price ("Insufficient funds for gas * price + value").
+    receipt = b.deployer.declare(b.project.Market, sender=b.deployer)
+    b.c["market_blueprint"] = b.dep.market_blueprint = receipt.contract_address
+
+
+def _deploy_factory(b: _Build) -> None:
+    b.c["factory"] = b.deployer.deploy(b.project.MarketFactory, b.dep.market_blueprint, b.dep.oracle)
+    b.dep.factory = b.c["factory"].address
+
+
 def deploy_system(
     project,
     deployer,
@@ -238,103 +628,74 @@ def deploy_system(
     local: bool = True,
     log=None,
 ) -> Deployment:
-    """Deploy and wire everything; returns the addresses. `network` is ecosystem:network."""
-    cfg = cfg or DeployConfig()
+    """Plan and run a whole deployment on a chain without a record (the demo, the tests); returns the
+    addresses. `network` is ecosystem:network."""
+    plan = plan_system(project, deployer, network, chain_id, cfg, local=local)
+    dep = plan.run(say=None)
     say = log or (lambda msg: None)
-    use_mocks = cfg.mock_tokens if cfg.mock_tokens is not None else local
-    use_pool = cfg.pool if cfg.pool is not None else use_mocks
+    say(f"mock tokens: loan {dep.loan_token}, collateral {dep.collateral_token}")
+    if dep.pool:
+        say(f"pool: {dep.pool}")
+    say(f"RiskOracle: {dep.oracle}")
+    say(f"Market blueprint: {dep.market_blueprint}")
+    say(f"MarketFactory: {dep.factory}")
+    say(f"Market: {dep.market}")
+    return dep
 
-    if use_mocks:
-        loan = deploy_mock_token(project, deployer, "Mock USD Coin", "mUSDC", LOAN_DECIMALS)
-        collateral = deploy_mock_token(project, deployer, "Mock Wrapped Ether", "mWETH", COLLATERAL_DECIMALS)
-        say(f"mock tokens: loan {loan.address}, collateral {collateral.address}")
-    else:
-        if not (cfg.loan_token and cfg.collateral_token):
-            raise BallastError(
-                "loan_token and collateral_token must be set in --config on a live network "
-                "(or set mock_tokens: true)"
-            )
-        loan = _erc20_at(cfg.loan_token)
-        collateral = _erc20_at(cfg.collateral_token)
 
-    pool = None
-    if use_pool:
-        pool = deploy_pool(project, deployer, loan, collateral, cfg.price, cfg.pool_collateral)
-        say(f"pool: {pool.address}")
+def _erc20_at(project, address: str):
+    """An ERC-20 of the live network through the project's ERC-20 ABI (ape's `Contract(address)` would
+    need an explorer plugin to learn its type); one line when there is no token there."""
+    from web3 import Web3
 
-    keeper = cfg.keeper or deployer.address
-    guardian = cfg.guardian or deployer.address
-    oracle = deployer.deploy(project.RiskOracle, guardian)
-    say(f"RiskOracle: {oracle.address}")
-    blueprint = deployer.declare(project.Market).contract_address
-    say(f"Market blueprint: {blueprint}")
-    factory = deployer.deploy(project.MarketFactory, blueprint, oracle.address)
-    say(f"MarketFactory: {factory.address}")
+    from oracle.views import abi_of, first_line
 
-    oracle.add_asset(collateral.address, sender=deployer)
-    asset_id = oracle.asset_id(collateral.address)
-    oracle.set_keeper(keeper, True, sender=deployer)
-    if guardian != oracle.guardian():
-        oracle.set_guardian(guardian, sender=deployer)
-
-    factory.create_market(
-        loan.address,
-        collateral.address,
-        asset_id,
-        risk_tuple(cfg.risk),
-        rates_tuple(cfg.rates),
-        cfg.market_name,
-        cfg.market_symbol,
-        sender=deployer,
-    )
-    market = factory.market_for(loan.address, collateral.address)
-    say(f"Market: {market}")
-
+    if not Web3.is_address(address):
+        raise BallastError(f"token {address} is not an address")
+    if not has_code(address):
+        raise BallastError(f"no token contract at {address} on this chain")
     from ape import chain
 
-    return Deployment(
-        network=network,
-        chain_id=chain_id,
-        deployer=deployer.address,
-        oracle=oracle.address,
-        market_blueprint=blueprint,
-        factory=factory.address,
-        market=market,
-        loan_token=loan.address,
-        collateral_token=collateral.address,
-        asset_id=int(asset_id),
-        keeper=keeper,
-        guardian=guardian,
-        pool=pool.address if pool is not None else None,
-        block=chain.blocks.head.number,
-        deployed_at=int(time.time()),
-        risk={k: str(v) for k, v in dataclasses.asdict(cfg.risk).items()},
-        rates={k: str(v) for k, v in dataclasses.asdict(cfg.rates).items()},
-    )
-
-
-def _erc20_at(address: str):
-    from ape import Contract
-
+    w3 = chain.provider.web3
+    token = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi_of(project, "MockERC20"))
     try:
-        return Contract(address)
+        token.functions.decimals().call()
     except Exception as exc:  # noqa: BLE001
-        raise BallastError(f"no token contract at {address}: {_first_line(exc)}") from None
+        raise BallastError(f"{address} does not answer decimals(): not an ERC-20? ({first_line(exc)})") from None
+    return project.MockERC20.at(address)
 
 
 def write_deployment(dep: Deployment, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dep.to_json(), indent=2) + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dep.to_json(), indent=2) + "\n")
+    tmp.replace(path)  # never a half-written record
     return path
 
 
 def read_deployment(path: Path) -> Deployment:
     try:
-        return Deployment.from_json(json.loads(Path(path).read_text()))
+        data = json.loads(Path(path).read_text())
+        if not isinstance(data, dict):
+            raise TypeError("expected a JSON object")
+        return Deployment.from_json(data)
     except OSError as exc:
         raise BallastError(f"cannot read deployments file {path}: {exc.strerror}") from None
     except (ValueError, TypeError) as exc:
-        raise BallastError(f"bad deployments file {path}: {exc}") from None
+        raise BallastError(f"bad deployments file {path}: {_first_line(exc)}") from None
+
+
+def keep_aside(path: Path, dep: Deployment) -> Path:
+    """Move a record of contracts that are not on this chain out of the way (never overwrite it):
+    <name>.stale-chain<id>-block<n>[-k].json beside it. Returns the new path."""
+    stem = path.name.removesuffix(".json")
+    for k in range(1000):
+        suffix = f"-{k}" if k else ""
+        target = path.with_name(f"{stem}.stale-chain{dep.chain_id}-block{dep.block}{suffix}.json")
+        if not target.exists():
+            path.replace(target)
+            return target
+    raise BallastError(f"too many stale records beside {path}")
 
 
 # --- configuration after deployment (scripts/configure.py) ---------------------------------------
@@ -375,28 +736,28 @@ def configure_system(
     market = project.Market.at(dep.market)
     done: list[str] = []
     for account in keepers_on:
-        oracle.set_keeper(account, True, sender=admin)
+        transact(oracle, "set_keeper", account, True, sender=admin)
         done.append(f"keeper {account} enabled")
     for account in keepers_off:
-        oracle.set_keeper(account, False, sender=admin)
+        transact(oracle, "set_keeper", account, False, sender=admin)
         done.append(f"keeper {account} disabled")
     if guardian:
-        oracle.set_guardian(guardian, sender=admin)
+        transact(oracle, "set_guardian", guardian, sender=admin)
         done.append(f"guardian {guardian}")
     if guard:
         current = model.GuardParams(*(int(x) for x in oracle.guard_params()))
         new = dataclasses.replace(current, **guard)
-        oracle.set_guard_params(*dataclasses.astuple(new), sender=admin)
+        transact(oracle, "set_guard_params", *dataclasses.astuple(new), sender=admin)
         done.append(f"guard params {new}")
     if risk:
         current = model.RiskParams(*(int(x) for x in market.risk_params()))
         new = dataclasses.replace(current, **risk)
-        market.set_risk_params(risk_tuple(new), sender=admin)
+        transact(market, "set_risk_params", risk_tuple(new), sender=admin)
         done.append(f"risk params {new}")
     if rates:
         current = model.RateParams(*(int(x) for x in market.rate_params()))
         new = dataclasses.replace(current, **rates)
-        market.set_rate_params(rates_tuple(new), sender=admin)
+        transact(market, "set_rate_params", rates_tuple(new), sender=admin)
         done.append(f"rate params {new}")
     for line in done:
         say(line)

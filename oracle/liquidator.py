@@ -1,4 +1,5 @@
-"""The liquidation bot: `ballast bot run --network NET --account ALIAS --market ADDR [--once]`.
+"""The liquidation bot: `ballast bot run [--config FILE] --network NET [--rpc URL] --account ALIAS
+--market ADDR [--once] [--dry-run] [--metrics-port PORT]`.
 
 Each round it scans every borrower in batches through `Market.positions(start, count)`, and for each
 position the market reports liquidatable it repays just enough debt to bring the position back to
@@ -10,38 +11,49 @@ with V the collateral value, D the debt, H the maintenance haircut the market re
 position, b the bonus. The liquidity term of H shrinks as the position shrinks, so this R errs on the
 safe side; a small margin covers interest accrued between the read and the transaction.
 
-Faults: a liquidation that reverts (another liquidator was faster, the price moved) is logged and
-skipped; an unreachable node, a missing account or a bot without funds ends the bot with one line and
-a non-zero exit code (`BallastError`).
+What it reports is what happened on chain: the `Liquidated` event's repaid and seized amounts (the
+market caps a repayment at what the collateral pays for), and any `BadDebtRealized` the liquidation
+wrote off against lenders. Logs are JSON lines on stderr (`oracle.logs`), like the keeper's; metrics
+are served for Prometheus with `--metrics-port`. `--dry-run` simulates each liquidation (eth_call) and
+sends nothing. Reads go through `oracle.views.MarketReader`.
+
+Faults: a liquidation that would revert (another liquidator was faster, the price moved) is logged
+and skipped; an unreachable node, a missing account, a bot without funds, or `--max-failures` failed
+rounds in a row end the bot with one line and a non-zero exit code (`BallastError`). SIGINT / SIGTERM
+finish the current round and exit 0.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from dataclasses import dataclass
 
 import click
 
 from oracle import model
+from oracle.config import config_option
 from oracle.errors import BallastError
+from oracle.logs import configure, emit
 
 WAD = model.WAD
 BATCH = 100  # positions per view call (the view returns at most 100)
 MARGIN_BPS = 100  # repay 1% more than the exact restore amount
-
-log = logging.getLogger("ballast.bot")
+MAX_UINT = 2**256 - 1
 
 
 @dataclass(frozen=True)
 class Liquidation:
-    """One liquidation the bot sent."""
+    """One liquidation, as the chain reports it (or as simulated, on a dry run)."""
 
     borrower: str
-    repaid: int  # loan-token raw units
-    seized: int  # collateral raw units
-    full: bool  # the whole debt was repaid
-    tx: str
+    repaid: int  # loan-token raw units, from the Liquidated event (what the market took)
+    seized: int  # collateral raw units, from the Liquidated event
+    bad_debt: int  # loan-token raw units written off in the same transaction (BadDebtRealized), else 0
+    full: bool  # the position has no debt left
+    tx: str | None  # None on a dry run
 
 
 def repay_to_restore(
@@ -66,69 +78,145 @@ def repay_to_restore(
     return min(repay, debt)
 
 
-def scan(market, batch: int = BATCH) -> list[tuple[str, int, int, bool]]:
-    """Every borrower as (account, collateral, debt, liquidatable), read in batches."""
-    total = int(market.num_borrowers())
-    out: list[tuple[str, int, int, bool]] = []
-    start = 0
-    while start < total:
-        rows = market.positions(start, min(batch, total - start))
-        if not rows:
-            break
-        for row in rows:
-            account, collateral, debt, liquidatable = row
-            out.append((str(account), int(collateral), int(debt), bool(liquidatable)))
-        start += len(rows)
-    return out
+class Telemetry:
+    """Prometheus metrics of one bot (own registry). Amounts in token units (raw / 10**decimals)."""
+
+    def __init__(self):
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        r = self.registry = CollectorRegistry()
+        self.rounds = Counter("ballast_bot_rounds", "Rounds completed", registry=r)
+        self.liquidations = Counter("ballast_bot_liquidations", "Liquidations mined", registry=r)
+        self.repaid = Counter("ballast_bot_repaid", "Debt repaid (Liquidated events), loan tokens", registry=r)
+        self.seized = Counter("ballast_bot_seized", "Collateral seized, collateral tokens", registry=r)
+        self.bad_debt = Counter("ballast_bot_bad_debt", "Bad debt written off (BadDebtRealized), loan tokens",
+                                registry=r)  # fmt: skip
+        self.failures = Counter("ballast_bot_failures", "Failures", ["kind"], registry=r)
+        self.positions = Gauge("ballast_bot_positions", "Borrowers scanned in the last round", registry=r)
+        self.liquidatable = Gauge("ballast_bot_liquidatable", "Liquidatable positions seen in the last round",
+                                  registry=r)  # fmt: skip
+        self.last_round = Gauge("ballast_bot_last_round_timestamp", "Wall time of the last round", registry=r)
+        self.scanned = 0  # borrowers in the last round (for the round_done log line)
+
+    def serve(self, port: int, addr: str = "127.0.0.1"):
+        from prometheus_client import start_http_server
+
+        try:
+            server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        except OSError as exc:
+            raise BallastError(f"cannot serve metrics on {addr}:{port}: {exc.strerror or exc}") from None
+        return server
 
 
-def market_context(market, project):
-    """(oracle contract, asset id, bonus, loan token) of a market, read from its views."""
-    oracle = project.RiskOracle.at(market.ORACLE())
-    asset_id = int(market.ASSET_ID())
+def _tokens(raw: int, decimals: int | None) -> float | None:
+    return None if decimals is None else raw / 10**decimals
+
+
+def _decimals_or_none(reader, role: str) -> int | None:
     try:
-        bonus = int(market.risk_params().bonus)
-    except Exception:  # noqa: BLE001 - a market without the view: the default parameters
-        bonus = model.RiskParams().bonus
-    # Any ERC-20 ABI does for balanceOf / allowance / approve; the project's mock token carries one.
-    loan = project.MockERC20.at(market.LOAN())
-    return oracle, asset_id, bonus, loan
+        return reader.decimals(role)
+    except BallastError as exc:
+        emit("decimals_unknown", logging.WARNING, token=role, error=exc.format_message())
+        return None
 
 
-def liquidate_round(market, project, liquidator, batch: int = BATCH, echo=None) -> list[Liquidation]:
-    """One pass over all positions; liquidates what the market reports as liquidatable."""
-    from ape.exceptions import ContractLogicError
+def liquidate_round(
+    market,
+    project,
+    liquidator,
+    batch: int = BATCH,
+    echo=None,
+    dry_run: bool = False,
+    telemetry: Telemetry | None = None,
+    reader=None,
+) -> list[Liquidation]:
+    """One pass over all positions; liquidates what the market reports as liquidatable. `market` is the
+    ape contract (transactions go through ape, signed by `liquidator`); reads go through `reader`
+    (`oracle.views.MarketReader`, built here when not given). `echo` gets one human line per
+    liquidation besides the JSON log."""
+    from oracle.views import MarketReader, first_line
 
-    say = echo or log.info
-    oracle, asset_id, bonus, loan = market_context(market, project)
+    reader = reader or MarketReader.of(project, market.address)
+    loan_dec, coll_dec = _decimals_or_none(reader, "loan"), _decimals_or_none(reader, "collateral")
+    bonus = reader.bonus()
+    loan = reader.token(reader.loan)
+    rows = reader.scan(batch)
+    due = [(account, debt) for account, _coll, debt, liquidatable in rows if liquidatable and debt > 0]
+    if telemetry is not None:
+        telemetry.scanned = len(rows)
+        telemetry.positions.set(len(rows))
+        telemetry.liquidatable.set(len(due))
     done: list[Liquidation] = []
-    for account, collateral, debt, liquidatable in scan(market, batch):
-        if not liquidatable or debt == 0:
-            continue
-        price = int(oracle.metrics(asset_id)[0])
-        value = collateral * price // WAD
-        h = int(market.h_maint_of(account))
-        debt_now = int(market.position(account)[1])
-        repay = repay_to_restore(value, debt_now, h, bonus)
+    for account, _debt in due:
+        collateral, debt_now = reader.position(account)
+        value = collateral * reader.price() // WAD
+        repay = repay_to_restore(value, debt_now, reader.h_maint_of(account), bonus)
         if repay == 0:
             continue
-        balance = int(loan.balanceOf(liquidator))
+        balance = int(loan.functions.balanceOf(liquidator.address).call())
         if balance < repay:
             if balance == 0:
                 raise BallastError(f"liquidator {liquidator.address} holds no loan token")
             repay = balance  # a partial liquidation is still a step towards health
-        if int(loan.allowance(liquidator, market)) < repay:
-            loan.approve(market, 2**256 - 1, sender=liquidator)
+        if not dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < repay:
+            project.MockERC20.at(reader.loan).approve(market, MAX_UINT, sender=liquidator)
         try:
-            tx = market.liquidate(account, repay, sender=liquidator)
-        except ContractLogicError as exc:
-            say(f"skip {account}: {exc.message}")
+            seized_sim = int(reader.market.functions.liquidate(account, repay).call({"from": liquidator.address}))
+        except Exception as exc:  # noqa: BLE001 - a revert: someone was faster, the price moved, ...
+            reason = first_line(exc)
+            if dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < repay:
+                reason += " (the bot approves the market's loan token before its first liquidation)"
+            emit("liquidation_skipped", logging.WARNING, borrower=account, repay=repay, reason=reason)
+            if telemetry is not None:
+                telemetry.failures.labels(kind="skipped").inc()
             continue
-        seized = int(tx.return_value) if tx.return_value is not None else 0
-        liq = Liquidation(account, repay, seized, repay >= debt_now, tx.txn_hash)
-        say(f"liquidated {account}: repaid {repay} seized {seized}{' (full)' if liq.full else ''}")
+        if dry_run:
+            liq = Liquidation(account, repay, seized_sim, 0, repay >= debt_now, None)
+            emit("liquidation_planned", borrower=account, repay=repay, seized=seized_sim,
+                 repay_tokens=_tokens(repay, loan_dec), seized_tokens=_tokens(seized_sim, coll_dec))  # fmt: skip
+            done.append(liq)
+            continue
+        liq = _send(market, liquidator, account, repay)
+        emit("liquidated", borrower=account, repaid=liq.repaid, seized=liq.seized, full=liq.full,
+             repaid_tokens=_tokens(liq.repaid, loan_dec), seized_tokens=_tokens(liq.seized, coll_dec),
+             bad_debt=liq.bad_debt, tx=liq.tx)  # fmt: skip
+        if liq.bad_debt:
+            emit("bad_debt", logging.WARNING, borrower=account, assets=liq.bad_debt,
+                 assets_tokens=_tokens(liq.bad_debt, loan_dec), tx=liq.tx)  # fmt: skip
+        if telemetry is not None:
+            telemetry.liquidations.inc()
+            telemetry.repaid.inc(_tokens(liq.repaid, loan_dec) or 0)
+            telemetry.seized.inc(_tokens(liq.seized, coll_dec) or 0)
+            telemetry.bad_debt.inc(_tokens(liq.bad_debt, loan_dec) or 0)
+        if echo is not None:
+            echo(_human(liq, reader, loan_dec, coll_dec))
         done.append(liq)
     return done
+
+
+def _send(market, liquidator, account: str, repay: int) -> Liquidation:
+    """liquidate() through ape; the amounts come from the receipt's events, not from what was offered."""
+    tx = market.liquidate(account, repay, sender=liquidator)
+    liquidated = [log for log in tx.decode_logs(market.Liquidated) if str(log.borrower) == account]
+    bad = [log for log in tx.decode_logs(market.BadDebtRealized) if str(log.borrower) == account]
+    if not liquidated:
+        raise BallastError(f"liquidation of {account} mined without a Liquidated event: {tx.txn_hash}")
+    repaid, seized = int(liquidated[0].repaid), int(liquidated[0].seized)
+    debt_left = int(market.position(account)[1])
+    return Liquidation(account, repaid, seized, sum(int(b.assets) for b in bad), debt_left == 0, str(tx.txn_hash))
+
+
+def _human(liq: Liquidation, reader, loan_dec: int | None, coll_dec: int | None) -> str:
+    from oracle.views import format_amount
+
+    def amount(raw, dec, role):
+        return f"{raw} raw" if dec is None else f"{format_amount(raw, dec)} {reader.symbol(role)}"
+
+    text = (f"liquidated {liq.borrower}: repaid {amount(liq.repaid, loan_dec, 'loan')}, "
+            f"seized {amount(liq.seized, coll_dec, 'collateral')}")  # fmt: skip
+    if liq.bad_debt:
+        text += f", bad debt written off {amount(liq.bad_debt, loan_dec, 'loan')}"
+    return text
 
 
 # --- CLI ---------------------------------------------------------------------------------------
@@ -140,49 +228,86 @@ def command():
 
 
 @command.command(name="run")
+@config_option("bot")
 @click.option("--network", "network_choice", required=True, help="ecosystem:network[:provider]")
+@click.option("--rpc", default=None, help='RPC URL instead of ape-config.yaml\'s (env BALLAST_BOT_RPC keeps a key '
+              'out of files and command lines)')  # fmt: skip
 @click.option("--account", "alias", required=True, help="ape account alias (TEST::n on local chains)")
 @click.option("--market", "market_address", required=True, help="Market address")
 @click.option("--once", is_flag=True, help="one round, then exit")
-@click.option("--interval", default=12.0, show_default=True, help="seconds between rounds")
+@click.option("--dry-run", is_flag=True, help="simulate each liquidation and log it; send nothing")
+@click.option("--interval", default=12.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds between rounds")  # fmt: skip
 @click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH))
-def run(network_choice, alias, market_address, once, interval, batch):
+@click.option("--max-failures", default=3, show_default=True, type=click.IntRange(min=1),
+              help="consecutive failed rounds before the bot exits non-zero")  # fmt: skip
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, help="serve Prometheus metrics here")
+@click.option("--metrics-addr", default="127.0.0.1", show_default=True, help="address the metrics server binds")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
+def run(network_choice, rpc, alias, market_address, once, dry_run, interval, batch, max_failures, metrics_port,
+        metrics_addr, log_level):  # fmt: skip
     """Scan all positions and liquidate the unhealthy ones, round after round."""
     import warnings
 
     warnings.filterwarnings("ignore", message=".*import_remapping.*")
-    from oracle import deploy as d
+    from ape.logging import LogLevel, logger
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with d.connect(network_choice) as provider:
+    from oracle import deploy as d
+    from oracle.accounts import load_account
+    from oracle.views import MarketReader
+
+    configure(log_level)
+    logger.set_level(LogLevel.ERROR)  # stderr carries our JSON lines only
+    with d.connect(network_choice, rpc) as provider:
         from ape import project
 
-        liquidator = d.load_account(alias, d.is_local(provider.network.name))
-        market = open_market(project, market_address)
-        while True:
-            try:
-                done = liquidate_round(market, project, liquidator, batch, echo=click.echo)
-            except BallastError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - node gone mid-round is fatal for the bot
-                if not provider.is_connected:
-                    raise BallastError(f"lost the node: {exc}") from None
-                raise BallastError(
-                    f"round failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
-                ) from None
-            click.echo(f"round done: {len(done)} liquidation(s)")
-            if once:
-                return
-            time.sleep(interval)
+        liquidator = load_account(alias, local=d.is_local(provider.network.name), network=network_choice)
+        reader = MarketReader.of(project, market_address)
+        market = project.Market.at(reader.address)
+        telemetry = Telemetry()
+        server = telemetry.serve(metrics_port, metrics_addr) if metrics_port else None
+        stop = threading.Event()
 
+        def on_signal(signum, _frame):
+            emit("signal", signal=signal.Signals(signum).name)
+            stop.set()
 
-def open_market(project, address: str):
-    """The Market at `address`, or a clear error when there is none."""
-    from ape.exceptions import ApeException
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_signal)
+        emit("bot_started", network=network_choice, rpc=d.redact(rpc) if rpc else None, market=reader.address,
+             account=liquidator.address, dry_run=dry_run, interval=interval, batch=batch,
+             metrics_port=metrics_port)  # fmt: skip
+        rounds = total = failures = 0
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    done = liquidate_round(market, project, liquidator, batch, dry_run=dry_run,
+                                           telemetry=telemetry, reader=reader)  # fmt: skip
+                except BallastError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a node hiccup: retried up to --max-failures
+                    if not provider.is_connected:
+                        raise BallastError(f"lost the node: {d._first_line(exc)}") from None
+                    failures += 1
+                    telemetry.failures.labels(kind="round").inc()
+                    emit("round_failed", logging.ERROR, error=d._first_line(exc), failures=failures)
+                    if failures >= max_failures:
+                        raise BallastError(f"{failures} rounds failed in a row: {d._first_line(exc)}") from None
+                else:
+                    failures = 0
+                    rounds += 1
+                    total += len(done)
+                    telemetry.rounds.inc()
+                    telemetry.last_round.set(time.time())
+                    emit("round_done", positions=telemetry.scanned, liquidations=len(done), dry_run=dry_run,
+                         seconds=round(time.monotonic() - started, 3))  # fmt: skip
+                if once:
+                    break
+                stop.wait(interval)
+        finally:
+            emit("bot_stopped", rounds=rounds, liquidations=total)
+            if server is not None:
+                server.shutdown()
 
-    try:
-        market = project.Market.at(address)
-        market.num_borrowers()
-    except (ApeException, ValueError) as exc:
-        raise BallastError(f"no Ballast market at {address}: {str(exc).splitlines()[0]}") from None
-    return market

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 WAD = 10**18
 YEAR = 365 * 86_400
 HOUR = 3_600
+PPB = 10**9  # the grid of every stored WAD fraction and rate of a market (1e9 wei)
+UTIL_EMA_SECONDS = 3_600  # risk_model.UTIL_EMA_SECONDS
 
 # --- oracle storage packing (RiskOracle.vy) ------------------------------------------------
 # One asset = one 256-bit slot:  price:48 | depth:88 | sigma:32 | spread:32 | observed_at:32 | flags:8
@@ -123,14 +125,16 @@ class RiskParams:
     ramp_per_hour: int = 2 * WAD // 100  # max tightening of the maintenance base per hour
     stale_after: int = 2 * HOUR  # metrics older than this are stale
     stale_sigma: int = 2 * WAD  # stressed sigma floor once stale
+    max_spread: int = 2 * WAD // 100  # a wider spread of the oracle signers' prices stops new risk
 
     @property
     def vol_coef_init(self) -> int:
-        return vol_coefficient(self.z_init, self.horizon)
+        """As the market stores it: rounded up to the 1e9 grid."""
+        return ceil_div(vol_coefficient(self.z_init, self.horizon), PPB) * PPB
 
     @property
     def vol_coef_maint(self) -> int:
-        return vol_coefficient(self.z_maint, self.horizon)
+        return ceil_div(vol_coefficient(self.z_maint, self.horizon), PPB) * PPB
 
     @property
     def slip_coef(self) -> int:
@@ -148,10 +152,11 @@ class RateParams:
     kink: int = 90 * WAD // 100
 
 
-def h_init(p: RiskParams, sigma: int, rate: int, value: int, depth: int) -> int:
-    """Initial haircut for a position of collateral value `value` (gates borrow / withdraw)."""
+def h_init(p: RiskParams, sigma: int, rate: int, value: int, depth: int, spread: int = 0) -> int:
+    """Initial haircut for a position of collateral value `value` (gates borrow / withdraw): the immediate
+    sigma, the risk rate (`risk_rate`), the posted depth, plus the spread of the oracle signers' prices."""
     base = base_haircut(sigma, p.vol_coef_init, rate, p.horizon, p.bonus)
-    return clamp(base + liquidity_term(value, depth, p.slip_coef, p.h_max), p.h_min, p.h_max)
+    return clamp(base + liquidity_term(value, depth, p.slip_coef, p.h_max) + spread, p.h_min, p.h_max)
 
 
 def maint_base_target(p: RiskParams, sigma: int, rate: int) -> int:
@@ -221,14 +226,13 @@ def clip_price(old: int, new: int, dt: int, g: GuardParams) -> int:
     """The price nearest to `new` that the oracle's move bound accepts `dt` seconds after `old` (both at
     PRICE_SCALE, `old` a stored float value; 0 means a first post: only the float's range). The result is
     a float value (what a report carries), checked with the contract's own `price_too_far`."""
-    new = min(max(new, 1), MAX_PRICE)
-    p = price_of(encode_price(new))
+    bits = encode_price(min(max(new, 1), MAX_PRICE))
     if old == 0:
-        return p
+        return price_of(bits)
     ob = encode_price(old)
     rate = g.max_price_move_per_hour
-    if not price_too_far(ob, encode_price(p), rate, dt):
-        return p
+    if not price_too_far(ob, bits, rate, dt):
+        return price_of(bits)
     step = old * min(WAD, rate * dt // HOUR) // WAD
     if new > old:
         bits = encode_price(min(old + step, MAX_PRICE))
@@ -270,16 +274,26 @@ def clip_update(
     return sigma, depth
 
 
+_POW10 = [10**i for i in range(100)]
+
+
 def _encode(value: int, bits: int, min_normal: int, max_exp: int, up: bool) -> int:
     """The canonical decimal float exponent:8 | mantissa:bits nearest `value` from below (`up`: above)."""
     if value <= 0:
         raise ValueError("value must be positive")
-    top = 2**bits - 1
-    div = ceil_div if up else (lambda a, b: a // b)
-    e = 0
-    while div(value, 10**e) > top:
-        e += 1
-    m = div(value, 10**e)
+    top = (1 << bits) - 1
+    if value <= top:
+        return value
+    # one below the exponent the bit length suggests, then up (one or two steps)
+    e = max(0, int((value.bit_length() - bits) * 0.30102999566398) - 1)
+    if up:
+        while -(-value // _POW10[e]) > top:
+            e += 1
+        m = -(-value // _POW10[e])
+    else:
+        while value // _POW10[e] > top:
+            e += 1
+        m = value // _POW10[e]
     if e > 0 and m < min_normal:
         if up:
             m = min_normal  # the smallest canonical float of this exponent, above value
@@ -318,7 +332,7 @@ def price_of(bits: int) -> int:
     e = bits >> PRICE_MANTISSA_BITS
     if e > MAX_PRICE_EXP:
         raise ValueError("oracle: price out of range")
-    return (bits & PRICE_MASK) * 10**e
+    return (bits & PRICE_MASK) * _POW10[e]
 
 
 def depth_of(bits: int) -> int:
@@ -326,7 +340,7 @@ def depth_of(bits: int) -> int:
     e = bits >> DEPTH_MANTISSA_BITS
     if e > MAX_DEPTH_EXP:
         raise ValueError("oracle: depth out of range")
-    return (bits & DEPTH_MASK) * 10**e
+    return (bits & DEPTH_MASK) * _POW10[e]
 
 
 def round_price(price: int) -> int:
@@ -489,52 +503,79 @@ def aggregate(column: list[int]) -> Aggregate:
 # --- market ramp state -----------------------------------------------------------------------
 
 
+MAINT_DEPTH_FALL_PER_HOUR = 20 * WAD // 100  # risk_model: the maintenance depth falls at most 20%/h
+
+
+def ramp_poke(base: int, base_gap: int, depth: int, depth_gap: int, elapsed: int, target: int, posted_depth: int,
+              ramp_per_hour: int, h_max: int) -> tuple[int, int, int, int]:  # fmt: skip
+    """risk_model.ramp_poke: (base, base_gap, depth, depth_gap) after one poke. The base moves towards
+    min(target, the target the previous poke saw) by at most ramp_per_hour per hour of `elapsed`, the depth
+    falls towards max(posted, the depth the previous poke saw) by at most MAINT_DEPTH_FALL_PER_HOUR of
+    itself per hour; a rise (fall) beyond what the previous poke saw starts its clock at this poke;
+    loosening applies at once."""
+    goal = min(target, h_max)
+    new_base = goal
+    if goal > base:
+        new_base = min(goal, base + base_gap, base + ramp_per_hour * elapsed // HOUR)
+    new_gap = (goal - new_base) // PPB * PPB if goal > new_base else 0
+    new_depth = posted_depth
+    if posted_depth < depth:
+        frac = min(WAD, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
+        seen = depth - depth * depth_gap // PPB
+        new_depth = max(posted_depth, seen, depth - depth * frac // WAD)
+    new_depth_gap = (new_depth - posted_depth) * PPB // new_depth if new_depth > posted_depth else 0
+    return new_base, new_gap, new_depth, new_depth_gap
+
+
 @dataclass
 class RampState:
-    """Market's maintenance ramp: the ramped base (position-independent part of H_maint) and the
-    ramped depth of the maintenance liquidity term."""
+    """Market's maintenance ramp (market_math.Ramp): the ramped base (position-independent part of H_maint),
+    the ramped depth of the maintenance liquidity term, and what the last poke saw (the gaps)."""
 
-    value: int
-    updated_at: int
-    ramping: bool = False  # the last poke left a tightening under way (Market.vy)
-    depth: int = 0  # ramped depth for H_maint (0: none yet, the first poke takes the posted one)
+    value: int  # maint_base, WAD
+    updated_at: int  # ramp_at: the last poke
+    depth: int = 0  # maint_depth (0: none yet, the first poke takes the posted one)
+    base_gap: int = 0  # the target the last poke saw, above the base (WAD, multiple of 1e9)
+    depth_gap: int = 0  # the posted depth the last poke saw, below `depth` (fraction, 1e-9)
 
-    def poke_market(self, target: int, observed_at: int, now: int, p: RiskParams, depth: int) -> int:
-        """Market.vy's poke exactly. While a tightening is under way the clock runs from the last poke;
-        when it had caught up, a new rise is no older than the observation that brought it, so the clock
-        starts there (a spike after a quiet spell never spends the spell's allowance in one block). The
-        stored value is capped at h_max (any base at or above it gives the same H_maint). `depth` is the
-        posted depth: the ramped depth follows a rise at once and a fall by at most
-        MAINT_DEPTH_FALL_PER_HOUR of itself per hour, on the same clock."""
-        since = self.updated_at
-        if not self.ramping and observed_at > since:
-            since = observed_at
-        elapsed = max(0, now - since)
-        self.value = min(ramp(self.value, target, elapsed, p.ramp_per_hour), p.h_max)
-        self.depth = ramp_depth(self.depth, depth, elapsed)
+    @property
+    def ramping(self) -> bool:
+        """A tightening is under way (the ramp advances only when poked)."""
+        return self.base_gap != 0 or self.depth_gap != 0
+
+    @property
+    def target(self) -> int:
+        return self.value + self.base_gap
+
+    def poke_market(self, target: int, now: int, p: RiskParams, depth: int) -> int:
+        """market_math.poked at `now` towards `target` (model.maint_base_target of the effective sigma and
+        the risk rate) with the posted `depth`; returns the new base."""
+        elapsed = max(0, now - self.updated_at)
+        self.value, self.base_gap, self.depth, self.depth_gap = ramp_poke(
+            self.value, self.base_gap, self.depth, self.depth_gap, elapsed, target, depth, p.ramp_per_hour, p.h_max
+        )
         self.updated_at = now
-        self.ramping = self.value < min(target, p.h_max) or self.depth > depth
         return self.value
 
 
-MAINT_DEPTH_FALL_PER_HOUR = 20 * WAD // 100  # Market.vy: the maintenance depth falls at most 20%/h
-
-
 def ramp_depth(current: int, posted: int, elapsed: int) -> int:
-    """Market.vy's ramped maintenance depth: a rise applies at once, a fall by at most
-    MAINT_DEPTH_FALL_PER_HOUR of itself per hour of `elapsed`."""
-    if posted >= current:
-        return posted
-    frac = min(WAD, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
-    return max(posted, current - current * frac // WAD)
+    """The ramped maintenance depth after `elapsed` seconds of a fall the last poke had already seen
+    (a rise applies at once, a fall at most MAINT_DEPTH_FALL_PER_HOUR of itself per hour)."""
+    return ramp_poke(0, 0, current, PPB if current else 0, elapsed, 0, posted, 0, WAD)[2]
 
 
 # --- market position math (Market.vy) -------------------------------------------------------
 
 
+MAX_VALUE = 2**160  # market_math.MAX_VALUE
+
+
 def collateral_value(amount: int, price: int) -> int:
-    """Collateral value in loan-token raw units (rounds down, against the borrower)."""
-    return amount * price // WAD
+    """market_math.value: collateral value in loan raw units for a price at PRICE_SCALE (rounds down,
+    against the borrower; saturates at MAX_VALUE)."""
+    if price and amount > (2**256 - 1) // price:
+        return MAX_VALUE
+    return min(amount * price // PRICE_SCALE, MAX_VALUE)
 
 
 def utilisation(total_debt: int, idle: int) -> int:
@@ -548,9 +589,29 @@ def market_rate(total_debt: int, idle: int, r: RateParams) -> int:
     return borrow_rate(utilisation(total_debt, idle), r.base, r.slope1, r.slope2, r.kink)
 
 
+def interest(total_debt: int, rate: int, dt: int) -> int:
+    """risk_model.interest: linear interest over `dt` seconds, rounded UP (frequent accruals never round
+    interest away)."""
+    return ceil_div(total_debt * rate * dt, YEAR * WAD)
+
+
 def accrue(total_debt: int, rate: int, dt: int) -> int:
-    """Total debt after `dt` seconds of linear accrual at `rate` (interest rounds down)."""
-    return total_debt + total_debt * rate * dt // (YEAR * WAD)
+    """Total debt after `dt` seconds of linear accrual at `rate` (interest rounds up)."""
+    return total_debt + interest(total_debt, rate, dt)
+
+
+def ema_utilisation(u_ema: int, u_prev: int, dt: int) -> int:
+    """risk_model.ema_utilisation: the utilisation average moves min(dt, 1 h) / 1 h of the way."""
+    w = min(dt, UTIL_EMA_SECONDS)
+    if u_prev >= u_ema:
+        return u_ema + (u_prev - u_ema) * w // UTIL_EMA_SECONDS
+    return u_ema - (u_ema - u_prev) * w // UTIL_EMA_SECONDS
+
+
+def risk_rate(total_debt: int, idle: int, u_ema: int, r: RateParams) -> int:
+    """market_math.risk_rate: the carry term's rate, at max(utilisation, its average)."""
+    u = utilisation(total_debt, idle)
+    return borrow_rate(max(u, u_ema), r.base, r.slope1, r.slope2, r.kink)
 
 
 def is_healthy(debt: int, value: int, h: int) -> bool:
@@ -564,5 +625,6 @@ def health_factor(debt: int, value: int, h: int) -> int:
 
 
 def seized_collateral(repaid: int, price: int, bonus: int, collateral: int) -> int:
-    """Collateral a liquidator receives for `repaid` (rounds down), at most what is left."""
-    return min(repaid * (WAD + bonus) // price, collateral)
+    """Collateral a liquidator receives for `repaid` at a price at PRICE_SCALE (rounds down), at most what
+    is left."""
+    return min(repaid * (WAD + bonus) // WAD * PRICE_SCALE // price, collateral)

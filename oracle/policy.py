@@ -181,7 +181,8 @@ def accepted(posted: Posted, update: Update, observed_at: int, g: model.GuardPar
     as a report carries them), "pending" if a field would wait in the pending slot, or None if all of it
     applies at once. Mirrors the per-asset checks of docs/INTERFACES.md."""
     sigma = model.units_to_sigma(model.sigma_to_units(update.sigma))
-    price = model.round_price(update.price) if update.price > 0 else 0
+    bits = model.encode_price(update.price) if update.price > 0 else 0
+    price = model.price_of(bits)
     depth = model.round_depth(update.depth) if update.depth > 0 else 0
     if observed_at == posted.observed_at:
         return "oracle: report replayed"
@@ -199,7 +200,7 @@ def accepted(posted: Posted, update: Update, observed_at: int, g: model.GuardPar
         return None
     dt = observed_at - posted.observed_at
     if price != posted.price and model.price_too_far(
-        model.encode_price(posted.price), model.encode_price(price), g.max_price_move_per_hour, dt
+        model.encode_price(posted.price), bits, g.max_price_move_per_hour, dt
     ):
         return "oracle: price moves too fast"
     if sigma < posted.sigma and sigma < model.min_sigma_allowed(posted.sigma, dt, g):

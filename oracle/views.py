@@ -1,89 +1,251 @@
-"""`ballast position --network NET --market ADDR ACCOUNT`: a borrower's position as the market sees it.
+"""Reads of a market's state, and `ballast position --network NET [--rpc URL] --market ADDR ACCOUNT`.
 
-Every number is read from the market's views (nothing is recomputed here): collateral, debt, health
-factor, the initial and maintenance haircuts and the collateral ratios they imply for this position,
-what more it may borrow, and whether it can be liquidated now.
+`MarketReader` is the one place where `ballast position` and the liquidation bot read a market: its
+positions, health, haircuts and parameters, its tokens and their decimals, and its oracle's price.
+It talks to the contracts through web3 objects built from the project's compiled ABIs (no hand-made
+selectors), over whatever node ape is connected to. A call that reverts is an exception turned into
+one line here, never a call trace printed by the provider. When views move to a lens contract, this
+class is what changes; its callers do not.
+
+`ballast position` prints only numbers read from the chain: collateral and debt in token units (each
+token's `decimals()` read from the chain: a token whose decimals cannot be read is an error, never
+shown as raw units), the health factor, the initial and maintenance haircuts and the collateral ratios
+they imply for this position, what more it may borrow, and whether it can be liquidated now.
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+from typing import Any
 
 import click
 
 from oracle import model
+from oracle.errors import BallastError
 
 WAD = model.WAD
+NO_DEBT_HF = 2**255  # health_factor() of a position without debt is max uint
 
 
-def read_position(market, account: str) -> dict:
-    """The position of `account` from the market's views (raw integers, WAD where a ratio)."""
-    collateral, debt = (int(x) for x in market.position(account))
-    return {
-        "account": str(account),
-        "collateral": collateral,
-        "debt": debt,
-        "health_factor": int(market.health_factor(account)),
-        "h_init": int(market.h_init_of(account)),
-        "h_maint": int(market.h_maint_of(account)),
-        "cr_init": int(market.required_ratio(collateral, True)),
-        "cr_maint": int(market.required_ratio(collateral, False)),
-        "max_borrowable": int(market.max_borrowable(account)),
-        "liquidatable": bool(market.is_liquidatable(account)),
-    }
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, without a node's "execution reverted:" prefix."""
+    text = str(getattr(exc, "message", None) or exc).strip() or type(exc).__name__
+    text = text.splitlines()[0]
+    for prefix in ("execution reverted: ", "execution reverted:"):
+        if text.startswith(prefix):
+            return text[len(prefix) :].strip()
+    return text
+
+
+_ABIS: dict[tuple[int, str], list[dict]] = {}
+
+
+def abi_of(project, name: str) -> list[dict]:
+    """The compiled ABI of contract `name` of the ape project, as JSON dicts for web3 (converted once
+    per project: the demo's bot reads its market every simulated hour)."""
+    key = (id(project), name)
+    if key not in _ABIS:
+        contract_type = getattr(project, name).contract_type
+        _ABIS[key] = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in contract_type.abi]
+    return _ABIS[key]
+
+
+def format_amount(raw: int, decimals: int, places: int = 6) -> str:
+    """One way to print a token amount: raw units scaled by the token's decimals, thousands separated."""
+    value = Decimal(int(raw)).scaleb(-int(decimals))
+    return f"{value:,.{places}f}"
+
+
+class MarketReader:
+    """Read-only view of one Ballast market (and its oracle and tokens) over web3."""
+
+    def __init__(self, w3, address: str, abis: dict[str, list[dict]]):
+        from web3 import Web3
+
+        if not Web3.is_address(address):
+            raise BallastError(f"no Ballast market at {address}: not an address")
+        self.w3 = w3
+        self.address = Web3.to_checksum_address(address)
+        self.abis = abis
+        self.market = w3.eth.contract(address=self.address, abi=abis["Market"])
+        self._decimals: dict[str, int] = {}
+        self._check()
+
+    @classmethod
+    def of(cls, project, address: str, w3=None) -> MarketReader:
+        """A reader over the node ape is connected to (or `w3`), with the project's ABIs."""
+        if w3 is None:
+            from ape import chain
+
+            w3 = chain.provider.web3
+        abis = {name: abi_of(project, name) for name in ("Market", "RiskOracle", "MockERC20")}
+        return cls(w3, str(getattr(address, "address", address)), abis)
+
+    # --- identity -------------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        """Is there a Ballast market here? One line when not (no code, or its views do not answer)."""
+        try:
+            code = self.w3.eth.get_code(self.address)
+        except Exception as exc:  # noqa: BLE001 - a node that does not answer
+            raise BallastError(f"cannot read {self.address}: {first_line(exc)}") from None
+        if not code:
+            raise BallastError(f"no Ballast market at {self.address}: no contract there")
+        try:
+            self.loan = self.market.functions.LOAN().call()
+            self.collateral = self.market.functions.COLLATERAL().call()
+            self.oracle_address = self.market.functions.ORACLE().call()
+            self.asset_id = int(self.market.functions.ASSET_ID().call())
+            self.market.functions.num_borrowers().call()
+        except Exception as exc:  # noqa: BLE001 - reverts, empty return data, bad ABI decoding
+            raise BallastError(
+                f"no Ballast market at {self.address}: its views do not answer ({first_line(exc)})"
+            ) from None
+        self.oracle = self.w3.eth.contract(address=self.oracle_address, abi=self.abis["RiskOracle"])
+
+    def _call(self, what: str, fn) -> Any:
+        try:
+            return fn.call()
+        except Exception as exc:  # noqa: BLE001
+            raise BallastError(f"cannot read {what} of market {self.address}: {first_line(exc)}") from None
+
+    def token(self, address: str):
+        return self.w3.eth.contract(address=address, abi=self.abis["MockERC20"])
+
+    def decimals(self, role: str) -> int:
+        """decimals() of the market's `loan` or `collateral` token, read from the chain (one line when
+        the token does not answer: amounts are never shown in raw units by mistake)."""
+        if role not in self._decimals:
+            address = self.loan if role == "loan" else self.collateral
+            try:
+                value = int(self.token(address).functions.decimals().call())
+            except Exception as exc:  # noqa: BLE001
+                raise BallastError(
+                    f"cannot read decimals() of the {role} token {address}: {first_line(exc)}"
+                ) from None
+            if not 0 <= value <= 77:
+                raise BallastError(f"the {role} token {address} reports {value} decimals")
+            self._decimals[role] = value
+        return self._decimals[role]
+
+    def symbol(self, role: str) -> str:
+        address = self.loan if role == "loan" else self.collateral
+        try:
+            return str(self.token(address).functions.symbol().call())
+        except Exception:  # noqa: BLE001 - a symbol is decoration: the address will do
+            return address
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def num_borrowers(self) -> int:
+        return int(self._call("num_borrowers", self.market.functions.num_borrowers()))
+
+    def positions(self, start: int, count: int) -> list[tuple[str, int, int, bool]]:
+        rows = self._call("positions", self.market.functions.positions(start, count))
+        return [(str(a), int(c), int(d), bool(liq)) for a, c, d, liq in rows]
+
+    def scan(self, batch: int) -> list[tuple[str, int, int, bool]]:
+        """Every borrower as (account, collateral, debt, liquidatable), read in batches."""
+        total = self.num_borrowers()
+        out: list[tuple[str, int, int, bool]] = []
+        start = 0
+        while start < total:
+            rows = self.positions(start, min(batch, total - start))
+            if not rows:
+                break
+            out += rows
+            start += len(rows)
+        return out
+
+    def position(self, account: str) -> tuple[int, int]:
+        collateral, debt = self._call("position", self.market.functions.position(account))
+        return int(collateral), int(debt)
+
+    def h_maint_of(self, account: str) -> int:
+        return int(self._call("h_maint_of", self.market.functions.h_maint_of(account)))
+
+    def bonus(self) -> int:
+        return model.RiskParams(*(int(x) for x in self._call("risk_params", self.market.functions.risk_params()))).bonus
+
+    def price(self) -> int:
+        """The oracle's price of the market's collateral (WAD, loan raw units per collateral raw unit)."""
+        return int(self._call("the oracle's metrics", self.oracle.functions.metrics(self.asset_id))[0])
+
+    def read_position(self, account: str) -> dict:
+        """The position of `account` from the market's views (raw integers, WAD where a ratio)."""
+        from web3 import Web3
+
+        if not Web3.is_address(account):
+            raise BallastError(f"account '{account}' is not an address")
+        account = Web3.to_checksum_address(account)
+        f = self.market.functions
+        collateral, debt = self.position(account)
+        return {
+            "account": account,
+            "collateral": collateral,
+            "debt": debt,
+            "health_factor": int(self._call("health_factor", f.health_factor(account))),
+            "h_init": int(self._call("h_init_of", f.h_init_of(account))),
+            "h_maint": self.h_maint_of(account),
+            "cr_init": int(self._call("required_ratio", f.required_ratio(collateral, True))),
+            "cr_maint": int(self._call("required_ratio", f.required_ratio(collateral, False))),
+            "max_borrowable": int(self._call("max_borrowable", f.max_borrowable(account))),
+            "liquidatable": bool(self._call("is_liquidatable", f.is_liquidatable(account))),
+        }
+
+
+# --- ballast position --------------------------------------------------------------------------
 
 
 def _wad(x: int) -> str:
     return f"{x / WAD:.4f}"
 
 
-def render(pos: dict, loan_decimals: int, coll_decimals: int) -> object:
+def render(pos: dict, loan_decimals: int, coll_decimals: int, loan_symbol: str = "", coll_symbol: str = ""):
     from rich.table import Table
+
+    def amount(raw, decimals, symbol):
+        return f"{format_amount(raw, decimals)} {symbol}".rstrip()
 
     t = Table(title="Ballast position", show_header=False)
     t.add_row("account", pos["account"])
-    t.add_row("collateral", f"{pos['collateral'] / 10**coll_decimals:,.6f}")
-    t.add_row("debt", f"{pos['debt'] / 10**loan_decimals:,.6f}")
+    t.add_row("collateral", amount(pos["collateral"], coll_decimals, coll_symbol))
+    t.add_row("debt", amount(pos["debt"], loan_decimals, loan_symbol))
     hf = pos["health_factor"]
-    t.add_row("health factor", "no debt" if hf >= 2**255 else _wad(hf))
+    t.add_row("health factor", "no debt" if hf >= NO_DEBT_HF else _wad(hf))
     t.add_row("H_init / CR_init", f"{_wad(pos['h_init'])} / {_wad(pos['cr_init'])}")
     t.add_row("H_maint / CR_maint", f"{_wad(pos['h_maint'])} / {_wad(pos['cr_maint'])}")
-    t.add_row("max borrowable", f"{pos['max_borrowable'] / 10**loan_decimals:,.6f}")
+    t.add_row("max borrowable", amount(pos["max_borrowable"], loan_decimals, loan_symbol))
     t.add_row("liquidatable", "YES" if pos["liquidatable"] else "no")
     return t
 
 
 @click.command(name="position")
 @click.option("--network", "network_choice", required=True, help="ecosystem:network[:provider]")
+@click.option("--rpc", default=None, help='RPC URL instead of ape-config.yaml\'s, e.g. --rpc "$SEPOLIA_RPC_URL"')
 @click.option("--market", "market_address", required=True, help="Market address")
-@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@click.option("--json", "as_json", is_flag=True, help="print JSON (raw integers and the decimals) instead")
 @click.argument("account")
-def command(network_choice, market_address, as_json, account):
+def command(network_choice, rpc, market_address, as_json, account):
     """Show a borrower's collateral, debt, health and required ratios."""
     import warnings
 
     warnings.filterwarnings("ignore", message=".*import_remapping.*")
+    from ape.logging import LogLevel, logger
     from rich.console import Console
 
     from oracle import deploy as d
-    from oracle.errors import BallastError
-    from oracle.liquidator import open_market
 
-    with d.connect(network_choice):
-        from ape import Contract, project
-        from ape.exceptions import ApeException
+    logger.set_level(LogLevel.ERROR)  # the output is the table (or the JSON) alone
 
-        market = open_market(project, market_address)
-        try:
-            pos = read_position(market, account)
-        except (ApeException, ValueError) as exc:
-            raise BallastError(f"cannot read position of {account}: {str(exc).splitlines()[0]}") from None
+    with d.connect(network_choice, rpc):
+        from ape import project
+
+        reader = MarketReader.of(project, market_address)
+        pos = reader.read_position(account)
+        loan_dec, coll_dec = reader.decimals("loan"), reader.decimals("collateral")
         if as_json:
-            click.echo(json.dumps(pos))
+            click.echo(json.dumps({**pos, "loan_decimals": loan_dec, "collateral_decimals": coll_dec}))
             return
-        try:
-            loan_dec = int(Contract(market.LOAN()).decimals())
-            coll_dec = int(Contract(market.COLLATERAL()).decimals())
-        except Exception:  # noqa: BLE001 - tokens without metadata: show raw units
-            loan_dec = coll_dec = 0
-        Console().print(render(pos, loan_dec, coll_dec))
+        Console().print(render(pos, loan_dec, coll_dec, reader.symbol("loan"), reader.symbol("collateral")))

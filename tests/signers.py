@@ -32,3 +32,17 @@ def relay(oracle, sender, observed_at, deadline, words, signers=DEFAULT_SIGNERS,
 
     batch = signed_batch(oracle, chain.chain_id, observed_at, deadline, words, signers, own)
     return oracle.post(*batch.args, sender=sender, **tx)
+
+
+def claimed_batch(oracle, chain_id, observed_at, deadline, words, claims, own=None):
+    """A Batch built by hand: `claims` is a list of (signer key number, index claimed in the oracle's
+    set), so a test can put any key at any index (a removed signer, a stranger); `own[key]` gives a key
+    its own words (reports that cover other assets)."""
+    own = own or {}
+    sigs, all_words, ids = [], [], 0
+    for k, (key, index) in enumerate(claims):
+        rep = reports.sign(SIGNERS[key], chain_id, oracle.address, observed_at, deadline, list(own.get(key, words)))
+        all_words.extend(rep.words)
+        sigs.extend([rep.r, rep.vs])
+        ids |= index << (8 * k)
+    return reports.Batch(observed_at, deadline, all_words, sigs, ids, [])

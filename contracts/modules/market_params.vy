@@ -2,18 +2,21 @@
 """
 @title Ballast market parameters (types, bounds, validation, packing)
 @notice Shared by `Market.vy` and `MarketFactory.vy`: the parameter structs
-        (mirroring `oracle.model.RiskParams` / `RateParams`), the hard bounds
-        governance can never leave, and the packing of the hot-path values
-        into two storage words (a market reads them on every call).
+        (mirroring `oracle.model.RiskParams` / `RateParams`) and the hard
+        bounds governance can never leave. Fractions and rates are WAD on a
+        grid of 1e9 (PPB units), so that a market keeps every hot value in
+        32 bits and reads all of them from two storage words.
 @custom:security Every bound has its own named constant and its own revert
-        message. The packing widths below are only safe because the bounds
-        keep every field inside its width: change both together.
+        message. The packing widths in `market_math.vy` are only safe because
+        these bounds keep every field inside its width: change both together.
 """
 
 # @dev Fixed-point one.
 WAD: constant(uint256) = 10**18
 # @dev Sigma packing unit (same as the oracle's: 1e-8).
 SIGMA_UNIT: constant(uint256) = 10**10
+# @dev Grid of every WAD fraction and rate: 1e9 wei (parts per billion).
+PPB: constant(uint256) = 10**9
 
 # --- risk parameter bounds (WAD unless noted) ---
 # @dev Confidence multiplier gating new risk.
@@ -42,6 +45,9 @@ MAX_STALE_AFTER: constant(uint256) = 86_400
 # @dev Stressed sigma floor once stale.
 MIN_STALE_SIGMA: constant(uint256) = 10**17
 MAX_STALE_SIGMA: constant(uint256) = 20 * 10**18
+# @dev Largest spread of the signers' prices (oracle confidence) new risk accepts.
+MIN_MAX_SPREAD: constant(uint256) = 10**15
+MAX_MAX_SPREAD: constant(uint256) = 5 * 10**17
 
 # --- rate parameter bounds (annual, WAD) ---
 MAX_BASE_RATE: constant(uint256) = 10**18
@@ -62,6 +68,7 @@ struct RiskParams:
     ramp_per_hour: uint256  # WAD per hour
     stale_after: uint256    # seconds
     stale_sigma: uint256    # WAD
+    max_spread: uint256     # WAD: a wider spread of the oracle signers' prices stops new risk
 
 
 struct RateParams:
@@ -98,6 +105,18 @@ def validate_risk(p: RiskParams):
     assert p.stale_sigma >= MIN_STALE_SIGMA, "market: stale_sigma too low"
     assert p.stale_sigma <= MAX_STALE_SIGMA, "market: stale_sigma too high"
     assert p.stale_sigma % SIGMA_UNIT == 0, "market: stale_sigma not in sigma units"
+    assert p.max_spread >= MIN_MAX_SPREAD, "market: max_spread too low"
+    assert p.max_spread <= MAX_MAX_SPREAD, "market: max_spread too high"
+    assert (
+        p.z_init % PPB == 0
+        and p.z_maint % PPB == 0
+        and p.bonus % PPB == 0
+        and p.h_min % PPB == 0
+        and p.h_max % PPB == 0
+        and p.slip_k % (50 * PPB) == 0
+        and p.ramp_per_hour % PPB == 0
+        and p.max_spread % PPB == 0
+    ), "market: risk params off the 1e9 grid"
 
 
 @internal
@@ -112,3 +131,6 @@ def validate_rates(r: RateParams):
     assert r.slope2 <= MAX_SLOPE2, "market: slope2 too high"
     assert r.kink >= MIN_KINK, "market: kink too low"
     assert r.kink <= MAX_KINK, "market: kink too high"
+    assert (
+        r.base % PPB == 0 and r.slope1 % PPB == 0 and r.slope2 % PPB == 0 and r.kink % PPB == 0
+    ), "market: rate params off the 1e9 grid"

@@ -13,9 +13,14 @@
 
         The maintenance haircut of existing positions does not jump: its
         position-independent part (m_vol + m_rate + bonus) moves towards its
-        target at most `ramp_per_hour` per hour when it tightens; when it
-        loosens the new value applies at once (the oracle already lets sigma
-        fall only slowly).
+        target at most `ramp_per_hour` per hour when it tightens, and only
+        towards the target it had seen at the previous poke: a rise first
+        seen by a poke starts its clock at that poke, so no caller can make
+        the ramp spend time that passed before the rise was known (`ramp_poke`).
+        When it loosens the new value applies at once (the oracle already lets
+        sigma fall only slowly, and the rate term follows a utilisation that
+        falls slowly: `ema_utilisation`). The depth of the liquidity term
+        ramps the same way in the other direction.
 @custom:security Every term rounds up (towards a larger haircut), so the
         protocol never judges a position healthier than the real numbers say.
         `coll_value * slip_coef` and `sigma * vol_coef` cannot overflow for
@@ -28,6 +33,12 @@ WAD: constant(uint256) = 10**18
 YEAR: constant(uint256) = 365 * 86_400
 # @dev Seconds in an hour (ramp rates are per hour).
 HOUR: constant(uint256) = 3_600
+# @dev The depth of H_maint's liquidity term falls at most 20% of itself per hour.
+MAINT_DEPTH_FALL_PER_HOUR: constant(uint256) = 20 * 10**16
+# @dev Grid of the stored gaps: 1e9 wei of WAD; the depth gap is a fraction of the depth in 1e-9.
+PPB: constant(uint256) = 10**9
+# @dev Time constant of the utilisation average that the rate term uses (seconds).
+UTIL_EMA_SECONDS: constant(uint256) = 3_600
 
 
 @internal
@@ -141,3 +152,82 @@ def borrow_rate(utilisation: uint256, base: uint256, slope1: uint256, slope2: ui
     if utilisation <= kink:
         return base + slope1 * utilisation // kink
     return base + slope1 + slope2 * (utilisation - kink) // (WAD - kink)
+
+
+@internal
+@pure
+def ramp_poke(
+    base: uint256,
+    base_gap: uint256,
+    depth: uint256,
+    depth_gap: uint256,
+    elapsed: uint256,
+    target: uint256,
+    posted_depth: uint256,
+    ramp_per_hour: uint256,
+    h_max: uint256,
+) -> (uint256, uint256, uint256, uint256):
+    """
+    @notice One poke of the maintenance ramp. The previous poke left the base
+            `base` with the target it saw `base + base_gap` above it, and the
+            depth `depth` with the posted depth it saw `depth_gap` (a fraction,
+            1e-9) below it; `elapsed` seconds have passed since.
+    @dev Tightening: the base moves towards min(target, the previous target)
+         by at most ramp_per_hour * elapsed / HOUR; the depth falls towards
+         max(posted, the previous posted depth) by at most
+         MAINT_DEPTH_FALL_PER_HOUR of itself per hour. A rise of the target
+         (or fall of the depth) beyond what the previous poke saw gets no
+         credit for the time before this poke: its clock starts now. Loosening
+         applies at once. The gaps are stored rounded down (the base gap to
+         1e9 wei, the depth gap to 1e-9 of the depth), so the previous target
+         is never seen higher, nor the previous depth lower, than it was.
+    @return (base, base gap, depth, depth gap) after the poke; the base is
+            capped at h_max (any base at or above it gives the same H_maint).
+    """
+    goal: uint256 = min(target, h_max)
+    new_base: uint256 = goal
+    if goal > base:
+        step: uint256 = ramp_per_hour * elapsed // HOUR
+        new_base = min(goal, min(base + base_gap, base + step))
+    new_gap: uint256 = 0
+    if goal > new_base:
+        new_gap = (goal - new_base) // PPB * PPB
+
+    new_depth: uint256 = posted_depth
+    if posted_depth < depth:
+        # depth < 2**88, fractions <= WAD < 2**60: no overflow.
+        frac: uint256 = min(10**18, MAINT_DEPTH_FALL_PER_HOUR * elapsed // HOUR)
+        seen: uint256 = depth - depth * depth_gap // PPB
+        new_depth = max(posted_depth, max(seen, depth - depth * frac // 10**18))
+    new_depth_gap: uint256 = 0
+    if new_depth > posted_depth:
+        new_depth_gap = (new_depth - posted_depth) * PPB // new_depth
+    return new_base, new_gap, new_depth, new_depth_gap
+
+
+@internal
+@pure
+def ema_utilisation(u_ema: uint256, u_prev: uint256, dt: uint256) -> uint256:
+    """
+    @notice The utilisation average after `dt` seconds at utilisation `u_prev`:
+            it moves by min(dt, UTIL_EMA_SECONDS) / UTIL_EMA_SECONDS of the way
+            (both WAD). The rate term uses max(utilisation now, this average),
+            so a one-block supply cannot lower it and a one-block withdrawal
+            raises it only for that block.
+    @dev The step rounds down (the average is slow both ways).
+    """
+    w: uint256 = min(dt, UTIL_EMA_SECONDS)
+    if u_prev >= u_ema:
+        return u_ema + (u_prev - u_ema) * w // UTIL_EMA_SECONDS
+    return u_ema - (u_ema - u_prev) * w // UTIL_EMA_SECONDS
+
+
+@internal
+@pure
+def interest(total_debt: uint256, rate: uint256, dt: uint256) -> uint256:
+    """
+    @notice Interest on `total_debt` over `dt` seconds at the annual `rate` (WAD),
+            linear, rounded UP: frequent accruals on small or low-rate debt
+            never round interest away (the borrowers pay the rounding).
+    """
+    return self._ceil_div(total_debt * rate * dt, YEAR * WAD)

@@ -1,11 +1,14 @@
 # pragma version ~=0.4.3
 """
 @title Risk model harness (tests only)
-@notice Exposes the pure functions of `modules/risk_model.vy` so that the test suite can compare
+@notice Exposes the pure functions of `modules/risk_model.vy`, `report_math.vy` and `market_math.vy`
+        so that the test suite can compare
         them with `oracle/model.py` on random inputs. Never deployed outside tests.
 """
 
 from ..modules import risk_model
+from ..modules import report_math
+from ..modules import market_math
 
 
 @external
@@ -78,3 +81,78 @@ def borrow_rate(utilisation: uint256, base: uint256, slope1: uint256, slope2: ui
     @notice See risk_model.borrow_rate.
     """
     return risk_model.borrow_rate(utilisation, base, slope1, slope2, kink)
+
+
+@external
+@pure
+def ramp_poke(
+    base: uint256, base_gap: uint256, depth: uint256, depth_gap: uint256, elapsed: uint256, target: uint256,
+    posted_depth: uint256, ramp_per_hour: uint256, h_max: uint256,
+) -> (uint256, uint256, uint256, uint256):
+    """
+    @notice See risk_model.ramp_poke.
+    """
+    return risk_model.ramp_poke(base, base_gap, depth, depth_gap, elapsed, target, posted_depth, ramp_per_hour, h_max)
+
+
+@external
+@pure
+def ema_utilisation(u_ema: uint256, u_prev: uint256, dt: uint256) -> uint256:
+    """
+    @notice See risk_model.ema_utilisation.
+    """
+    return risk_model.ema_utilisation(u_ema, u_prev, dt)
+
+
+@external
+@pure
+def interest(total_debt: uint256, rate: uint256, dt: uint256) -> uint256:
+    """
+    @notice See risk_model.interest.
+    """
+    return risk_model.interest(total_debt, rate, dt)
+
+
+@external
+@pure
+def price_of(bits: uint256) -> uint256:
+    """
+    @notice See report_math.price_of.
+    """
+    return report_math.price_of(bits)
+
+
+@external
+@pure
+def depth_of(bits: uint256) -> uint256:
+    """
+    @notice See report_math.depth_of.
+    """
+    return report_math.depth_of(bits)
+
+
+@external
+@pure
+def spread_of(lo: uint256, hi: uint256, mid: uint256) -> uint256:
+    """
+    @notice See report_math.spread_of.
+    """
+    return report_math.spread_of(lo, hi, mid)
+
+
+@external
+@pure
+def price_too_far(old: uint256, new: uint256, rate_per_hour: uint256, dt: uint256) -> bool:
+    """
+    @notice See report_math.price_too_far.
+    """
+    return report_math.price_too_far(old, new, rate_per_hour, dt)
+
+
+@external
+@pure
+def value(collateral: uint256, price: uint256) -> uint256:
+    """
+    @notice See market_math.value.
+    """
+    return market_math.value(collateral, price)

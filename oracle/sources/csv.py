@@ -4,22 +4,35 @@ The loader survives every quirk of the real files (see ../shared/data/README.md)
 
 - an optional banner line before the header (`https://www.CryptoDataDownload.com`);
 - rows in any order (the files are newest first): output is sorted oldest first;
-- `unix` in milliseconds (newer rows) or seconds with a ".0" (older rows): values above 1e11 are
-  milliseconds; when `unix` is missing or unparseable the `date` column is used, in either of its
-  formats (`2020-08-01 23:00:00`, `2020-08-01 11-PM`) or a plain day (`2017-08-17`), read as UTC;
-- the same bar twice: we keep the row exported with a millisecond timestamp (the newer export, with
+- `unix` in seconds (older rows, with a ".0"), milliseconds (newer rows), or, in files from other
+  tools, microseconds or nanoseconds; each value is read in the unit its size implies (below 1e11:
+  seconds; 1e14: ms; 1e17: us; 1e20: ns), so units may even change from row to row. A time outside
+  1970..2100 (1e25, a negative number) is not a time; the `date` column is used instead when it
+  parses, in either of its formats (`2020-08-01 23:00:00`, `2020-08-01 11-PM`) or a plain day
+  (`2017-08-17`), read as UTC;
+- the same bar twice: we keep the row exported with a sub-second timestamp (the newer export, with
   full 8-decimal prices and a trade count; the other copy is rounded to 2 decimals and, where they
   differ, its volume is lower, i.e. it was taken before the bar closed). Between two rows of the same
   kind, the one with the larger volume (the more complete bar) wins, then the first in the file.
   The choice is deterministic and independent of row order;
-- gaps (missing bars) are kept as gaps; `notes["gaps"]` counts them and consumers use timestamps;
+- gaps (missing bars) are kept as gaps; `notes["gaps"]` counts them and consumers use timestamps. A gap
+  of more than a year between two bars is not a gap in a candle file but a wrong timestamp: the file
+  is refused with the two dates (likewise a file whose bars are so irregular that it would span more
+  than MAX_SPAN_BARS of its own period);
+- values no market prints: a price outside [MIN_PRICE, MAX_PRICE] (1e303, 1e-300) rejects its row
+  (`rows_rejected_out_of_range`); a volume above MAX_VOLUME counts as unknown, i.e. 0
+  (`volume_out_of_range`). Everything downstream is then finite, and nothing overflows;
 - absurd prints: an `open` or `high` above K = 1.5 times both the previous close and the bar's own
   close, or a `low` below 1/K of both, cannot be a real hourly print (the ETH bar of 2017-08-17 04:00
   opens at 652.74 and closes at 300.79). They are repaired, not rejected, because the close is
   consistent: open := previous close (the bar's close for the first bar), high := max(open, close),
-  low := min(open, close). A close that jumps by more than K against both neighbours while they agree
-  with each other is a lone bad print: the whole row is dropped. Bars whose high/low do not contain
-  open/close are widened to contain them. Every repair is counted in `notes`;
+  low := min(open, close). Bars whose high/low do not contain open/close are widened to contain them.
+  Every repair is counted in `notes`;
+- a close that jumps by more than K against both neighbours while they agree with each other is kept
+  and flagged, never dropped: down, it may be a real one-hour flash crash followed by a recovery (a
+  risk backtest must see that low: `notes["flash_crash_bars"]`); up, a spike (`notes["spike_bars"]`),
+  which only makes a backtest more conservative. (Until issue 10 such a bar was deleted as a "lone bad
+  print", judged by the bar after it.);
 - `tradecount` (and volumes) may be `NULL` or empty: volumes then count as 0, tradecount is ignored.
 
 A file that cannot be used (missing, no header, missing columns, no valid rows) raises `CsvError`,
@@ -39,7 +52,14 @@ from oracle.errors import BallastError
 from oracle.sources.base import Candles, Observation, SourceExhausted
 
 ABSURD_FACTOR = 1.5  # K: a print beyond K x both neighbouring closes is not a real hourly move
-MS_THRESHOLD = 1e11  # unix values above this are milliseconds (1e11 s is the year 5138)
+# unix values below each bound are in that unit: seconds, ms, us, ns (1e11 s is the year 5138)
+UNIX_UNITS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
+MIN_TS = 0  # 1970-01-01
+MAX_TS = 4_102_444_800  # 2100-01-01: later times are wrong units or typos, not candles
+MIN_PRICE, MAX_PRICE = 1e-15, 1e15  # quote per base: beyond these no market prints (and floats overflow)
+MAX_VOLUME = 1e20  # base or quote units per bar (an hour of all the world's markets is ~1e11 dollars)
+MAX_GAP_SECONDS = 366 * 86_400  # a bigger hole between two bars is a wrong timestamp
+MAX_SPAN_BARS = 2_000_000  # bars of the file's period between its first and last (228 years hourly)
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %I-%p", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 NULLS = {"", "null", "none", "nan", "na", "n/a"}
 
@@ -136,12 +156,10 @@ def load_candles(path: str | os.PathLike) -> Candles:
     for i, row in enumerate(body):
         if len(row) < width:
             continue
-        t = _num(row[cols["unix"]]) if "unix" in cols else math.nan
-        if not math.isnan(t) and t > 0:
-            if t > MS_THRESHOLD:
-                t, ms[i] = t / 1000.0, True
-        elif "date" in cols:
+        t, ms[i] = _unix_seconds(_num(row[cols["unix"]])) if "unix" in cols else (math.nan, False)
+        if math.isnan(t) and "date" in cols:
             t = _parse_date(row[cols["date"]])
+            t = t if MIN_TS <= t <= MAX_TS else math.nan
         ts[i] = t
         for j, key in enumerate(keys):
             if key in cols:
@@ -149,22 +167,50 @@ def load_candles(path: str | os.PathLike) -> Candles:
         if not symbol and "symbol" in cols:
             symbol = row[cols["symbol"]].strip()
 
+    with np.errstate(all="ignore"):  # NaN and inf cells are expected here; no warning reaches the user
+        candles = _clean(path, ts, ms, ohlcv, "volume_quote" in cols, symbol)
+    return candles
+
+
+def _unix_seconds(t: float) -> tuple[float, bool]:
+    """(unix seconds, exported with a sub-second unit) of a `unix` cell; NaN when it is not a time
+    between 1970 and 2100 in any of the units."""
+    if not (t > 0 and math.isfinite(t)):
+        return math.nan, False
+    for bound, per_second in UNIX_UNITS:
+        if t < bound:
+            seconds = t / per_second
+            return (seconds, per_second > 1) if MIN_TS <= seconds <= MAX_TS else (math.nan, False)
+    return math.nan, False
+
+
+def _clean(path: str, ts, ms, ohlcv, has_quote: bool, symbol: str) -> Candles:
+    n = len(ts)
     notes: dict = {"rows_read": n}
-    o, hi, lo, c = ohlcv[:, 0], ohlcv[:, 1], ohlcv[:, 2], ohlcv[:, 3]
-    prices_ok = np.isfinite(ohlcv[:, :4]).all(axis=1) & (ohlcv[:, :4] > 0).all(axis=1)
-    valid = np.isfinite(ts) & prices_ok
-    notes["rows_rejected_unparseable"] = int(n - valid.sum())
+    parsed = np.isfinite(ts) & np.isfinite(ohlcv[:, :4]).all(axis=1) & (ohlcv[:, :4] > 0).all(axis=1)
+    in_range = ((ohlcv[:, :4] >= MIN_PRICE) & (ohlcv[:, :4] <= MAX_PRICE)).all(axis=1)
+    valid = parsed & in_range
+    notes["rows_rejected_unparseable"] = int(n - parsed.sum())
+    notes["rows_rejected_out_of_range"] = int((parsed & ~in_range).sum())
     if not valid.any():
-        raise CsvError(f"{path}: no valid rows (need a timestamp and positive open/high/low/close)")
+        raise CsvError(
+            f"{path}: no valid rows (need a time in 1970..2100 and open/high/low/close in "
+            f"[{MIN_PRICE:g}, {MAX_PRICE:g}])"
+        )
     ts, ms, ohlcv = ts[valid], ms[valid], ohlcv[valid]
     vol = ohlcv[:, 4]
     notes["volume_null"] = int((~np.isfinite(vol)).sum())
-    vol = np.where(np.isfinite(vol) & (vol > 0), vol, 0.0)
-    if "volume_quote" in cols:
+    too_big = np.isfinite(vol) & (vol > MAX_VOLUME)
+    vol = np.where(np.isfinite(vol) & (vol > 0) & ~too_big, vol, 0.0)
+    if has_quote:
         vq = ohlcv[:, 5]
+        too_big |= np.isfinite(vq) & (vq > MAX_VOLUME)
         vq = np.where(np.isfinite(vq) & (vq > 0), vq, 0.0)
     else:
         vq = vol * ohlcv[:, 3]
+    vol = np.where(too_big, 0.0, vol)  # one absurd volume makes the bar's volume unknown, both sides
+    vq = np.where(too_big | (vq > MAX_VOLUME), 0.0, vq)
+    notes["volume_out_of_range"] = int(too_big.sum())
     tsi = np.round(ts).astype(np.int64)
 
     # Duplicates: sort by (ts, ms-row first, larger volume first, file order) and keep the first of each ts.
@@ -176,18 +222,18 @@ def load_candles(path: str | os.PathLike) -> Candles:
     tsi, ohlcv, vol, vq = tsi[first], ohlcv[first], vol[first], vq[first]
     o, hi, lo, c = (ohlcv[:, k].copy() for k in range(4))
 
-    # A lone bad close: jumps by more than K against both neighbours, which agree with each other.
+    # A lone jump of the close: more than K against both neighbours, which agree with each other. Kept
+    # and flagged: down it may be a real flash crash and recovery, whose low a risk backtest must see.
     k = ABSURD_FACTOR
-    lone = np.zeros(len(c), dtype=bool)
+    flash = np.zeros(len(c), dtype=bool)
+    spike = np.zeros(len(c), dtype=bool)
     if len(c) >= 3:
         prev, cur, nxt = c[:-2], c[1:-1], c[2:]
-        up = (cur > k * prev) & (cur > k * nxt)
-        down = (cur * k < prev) & (cur * k < nxt)
         agree = (prev < k * nxt) & (nxt < k * prev)
-        lone[1:-1] = (up | down) & agree
-    notes["rows_rejected_bad_close"] = int(lone.sum())
-    keep = ~lone
-    tsi, o, hi, lo, c, vol, vq = tsi[keep], o[keep], hi[keep], lo[keep], c[keep], vol[keep], vq[keep]
+        spike[1:-1] = (cur > k * prev) & (cur > k * nxt) & agree
+        flash[1:-1] = (cur * k < prev) & (cur * k < nxt) & agree
+    notes["flash_crash_bars"] = int(flash.sum())
+    notes["spike_bars"] = int(spike.sum())
 
     # Absurd open/high/low against both the previous close and the bar's own close.
     prev_close = np.concatenate(([c[0]], c[:-1]))
@@ -207,11 +253,28 @@ def load_candles(path: str | os.PathLike) -> Candles:
 
     candles = Candles(tsi, o, hi, lo, c, vol, vq, symbol, notes)
     steps = np.diff(tsi)
+    if len(steps) and int(steps.max()) > MAX_GAP_SECONDS:
+        j = int(np.argmax(steps))
+        years = int(steps[j]) / (365.25 * 86_400)
+        raise CsvError(
+            f"{path}: a gap of {years:.0f} years between {_iso(tsi[j])} and {_iso(tsi[j + 1])}: "
+            "a timestamp in a wrong unit, or a typo?"
+        )
     period = candles.period
+    span = (int(tsi[-1]) - int(tsi[0])) // period
+    if span > MAX_SPAN_BARS:
+        raise CsvError(
+            f"{path}: bars too irregular: {len(tsi)} rows span {span:,} bars of their most common spacing "
+            f"({period} s)"
+        )
     notes["gaps"] = int((steps > period).sum())
     notes["max_gap_bars"] = int(steps.max() // period - 1) if len(steps) else 0
     notes["rows"] = len(tsi)
     return candles
+
+
+def _iso(t) -> str:
+    return datetime.fromtimestamp(int(t), tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 class CsvReplaySource:

@@ -117,3 +117,19 @@ def test_progress_bar_path_gives_the_same_result(fixture_csv):
     quiet, _ = backtest_file(str(fixture_csv), 6.0)
     shown, _ = backtest_file(str(fixture_csv), 6.0, show_progress=True)
     assert quiet["dynamic"] == shown["dynamic"] and 0 < shown["seconds"] < 5
+
+
+def test_backtest_creates_missing_folders_for_json_and_plot(fixture_csv, tmp_path):
+    out, png = tmp_path / "new" / "deeper" / "r.json", tmp_path / "other" / "p.png"
+    res = run("backtest", "--csv", str(fixture_csv), "--json", str(out), "--plot", str(png), "--quiet")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(out.read_text())["rows"] == 717 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_backtest_output_path_that_cannot_be_written_is_one_line(fixture_csv, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = run("backtest", "--csv", str(fixture_csv), "--json", str(blocker / "r.json"), "--quiet")
+    assert res.exit_code == 1 and "Traceback" not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ballast: error: cannot write") and str(blocker) in lines[0]

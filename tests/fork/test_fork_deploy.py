@@ -56,13 +56,15 @@ def test_deploy_on_local_sepolia_fork(fake_sepolia, tmp_path):
     with socket.socket() as s:  # the fork's own anvil: a free port, never another test's node
         s.bind(("127.0.0.1", 0))
         host = f"http://127.0.0.1:{s.getsockname()[1]}"
-    args = ["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out)]
+    args = ["ape", "run", "deploy", "--network", "ethereum:sepolia-fork:foundry", "--out", str(out), "--yes"]
     proc = run_cli(args, env_extra={"APE_FOUNDRY_HOST": host}, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     dep = json.loads(out.read_text())
     assert dep["network"] == "ethereum:sepolia-fork"
     assert dep["chain_id"] == SEPOLIA_CHAIN_ID
     assert dep["pool"] is not None  # a fork is local: mock tokens and a pool
+    # ape started the fork's anvil for this run and stopped it: the deploy says so, and so does the record
+    assert "the chain is gone" in proc.stdout and dep["ephemeral"] is True
     # The fork's anvil was ape's and is gone; the upstream saw no transaction (a fork never writes back).
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
     req = urllib.request.Request(f"http://127.0.0.1:{PORT}", body, {"Content-Type": "application/json"})

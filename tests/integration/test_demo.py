@@ -70,6 +70,7 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     report = json.loads(out.read_text())
     rows, s, k = report["rows"], report["summary"], report["keepers"]
     assert len(rows) == 35 and s["hours"] == 35
+    assert ": 35 hours" in proc.stdout.splitlines()[0]  # the header counts what the summary counts
     assert s["posts"] == s["pokes"] == 36  # the first post, then one post and one market poke every hour
     assert png.stat().st_size > 10_000
     # the keeper network: 3 signers, quorum 2; the third stopped at hour 18; nothing missed

@@ -519,7 +519,7 @@ def test_cli_dry_run_sends_nothing(chain, rpc_url, keeper, risk_oracle, pool, we
         (("--network", "ethereum:nowhere"), "ballast: error: unknown network 'ethereum:nowhere'"),
         (
             ("--account", "ghost"),
-            "ballast: error: no ape account named 'ghost' (create one with `ape accounts import`)",
+            "ballast: error: no ape account named 'ghost'",
         ),
         (("--rpc", "http://127.0.0.1:1"), "ballast: error: unreachable RPC: http://127.0.0.1:1"),
         (("--account", "TEST::7"), "ballast: error: account 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 is not a signer"),

@@ -92,14 +92,15 @@ def test_real_crash_is_not_repaired(tmp_path):
     assert c.low.tolist() == [99.0, 55.0, 58.0] and c.notes["absurd_prints_repaired"] == 0
 
 
-def test_lone_bad_close_row_dropped(tmp_path):
+def test_lone_jump_of_the_close_is_kept_and_flagged(tmp_path):
+    """Never dropped (issue 10): a lone low close may be a real flash crash; see test_csv_malformed.py."""
     lines = [
         row_s(T0, 100, 101, 99, 100),
         row_s(T0 + 3600, 100, 900, 99, 900),
         row_s(T0 + 7200, 100, 101, 99, 101),
     ]
     c = load_candles(write(tmp_path, lines))
-    assert c.close.tolist() == [100.0, 101.0] and c.notes["rows_rejected_bad_close"] == 1
+    assert c.close.tolist() == [100.0, 900.0, 101.0] and c.notes["spike_bars"] == 1
 
 
 def test_inconsistent_range_widened(tmp_path):

@@ -3,21 +3,10 @@ with a plain eth_call of the init code, which reports the revert reason without 
 
 import pytest
 from eth_abi import encode
-from market_fixtures import rate_tuple, risk_tuple
 from web3.exceptions import ContractLogicError
 
 ZERO = "0x0000000000000000000000000000000000000000"
-MARKET_ARGS = [
-    "address",
-    "address",
-    "address",
-    "uint256",
-    "address",
-    "(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256)",
-    "(uint256,uint256,uint256,uint256)",
-    "string",
-    "string",
-]
+MARKET_ARGS = ["address", "address", "address", "uint256", "address", "string", "string"]
 
 
 def deploy_reverts(chain, container, types, args, sender, message):
@@ -28,17 +17,18 @@ def deploy_reverts(chain, container, types, args, sender, message):
     assert message in str(info.value)
 
 
-def test_factory_constructor(factory, blueprint, risk_oracle, admin):
+def test_factory_constructor(factory, blueprint, risk_oracle, feed_check, admin):
     assert factory.MARKET_BLUEPRINT() == blueprint
     assert factory.ORACLE() == risk_oracle.address
+    assert factory.FEED_CHECK() == feed_check.address
     assert factory.owner() == admin.address
     assert factory.num_markets() == 0
 
 
 def test_factory_constructor_zero_address_reverts(project, chain, admin, blueprint):
-    types = ["address", "address"]
-    deploy_reverts(chain, project.MarketFactory, types, [blueprint, ZERO], admin, "factory: zero address")
-    deploy_reverts(chain, project.MarketFactory, types, [ZERO, blueprint], admin, "factory: zero address")
+    types = ["address", "address", "address"]
+    for args in ([blueprint, ZERO, blueprint], [ZERO, blueprint, blueprint], [blueprint, blueprint, ZERO]):
+        deploy_reverts(chain, project.MarketFactory, types, args, admin, "factory: zero address")
 
 
 def test_market_constructor_checks(project, chain, admin, factory, loan_token, coll_token, risk_oracle):
@@ -49,8 +39,6 @@ def test_market_constructor_checks(project, chain, admin, factory, loan_token, c
             risk_oracle.address,
             asset_id,
             admin.address,
-            risk_tuple(),
-            rate_tuple(),
             "n",
             "s",
         ]
@@ -61,7 +49,7 @@ def test_market_constructor_checks(project, chain, admin, factory, loan_token, c
     deploy_reverts(
         chain, project.Market, MARKET_ARGS, args(loan_token, coll_token, 0), admin, "market: zero asset id"
     )
-    # deployed by an account (not a factory) the market cannot validate its parameters: it reverts
+    # deployed by an account (not a factory) the market cannot ask for its feed checker: it reverts
     with pytest.raises(ContractLogicError):
         chain.provider.web3.eth.call(
             {
@@ -70,3 +58,13 @@ def test_market_constructor_checks(project, chain, admin, factory, loan_token, c
                 + encode(MARKET_ARGS, args(loan_token, coll_token, 1)),
             }
         )
+
+
+def test_initialize_only_by_the_factory_and_once(create_market, loan_token, coll_token, admin, attacker):
+    import ape
+    from market_fixtures import rate_tuple, risk_tuple
+
+    m = create_market(loan_token, coll_token)
+    for who, msg in [(attacker, "market: not the factory"), (admin, "market: not the factory")]:
+        with ape.reverts(msg):
+            m.initialize(risk_tuple(), rate_tuple(), sender=who)

@@ -6,9 +6,9 @@ from market_fixtures import RATES, RISK, WAD, rate_tuple, risk_tuple
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def test_create_market_registers(project, factory, risk_oracle, loan_token, coll_token, admin):
-    risk_oracle.add_asset(coll_token, sender=admin)
-    aid = risk_oracle.asset_id(coll_token)
+def test_create_market_registers(lens, project, factory, risk_oracle, loan_token, coll_token, admin):
+    risk_oracle.add_asset(coll_token, loan_token, sender=admin)
+    aid = risk_oracle.asset_id(coll_token, loan_token)
     tx = factory.create_market(
         loan_token, coll_token, aid, risk_tuple(), rate_tuple(), "n", "s", sender=admin
     )
@@ -33,7 +33,7 @@ def test_create_market_registers(project, factory, risk_oracle, loan_token, coll
     )
     assert tuple(m.risk_params()) == risk_tuple() and tuple(m.rate_params()) == rate_tuple()
     assert m.name() == "n" and m.symbol() == "s"
-    assert m.maint_base() <= RISK.h_max
+    assert lens.maint_base(m) <= RISK.h_max
 
 
 def test_create_market_not_owner_reverts(factory, loan_token, coll_token, attacker):
@@ -50,7 +50,7 @@ def test_create_market_twice_reverts(create_market, factory, loan_token, coll_to
 
 
 def test_create_market_asset_mismatch_reverts(factory, risk_oracle, loan_token, coll_token, admin, other):
-    risk_oracle.add_asset(other, sender=admin)  # id 1 is another token
+    risk_oracle.add_asset(other, loan_token, sender=admin)  # id 1 is another pair
     with ape.reverts("factory: asset mismatch"):
         factory.create_market(loan_token, coll_token, 1, risk_tuple(), rate_tuple(), "n", "s", sender=admin)
 
@@ -70,7 +70,7 @@ def test_create_market_zero_address_reverts(factory, loan_token, admin):
 def test_create_market_invalid_params_revert(factory, risk_oracle, loan_token, coll_token, admin):
     from dataclasses import replace
 
-    risk_oracle.add_asset(coll_token, sender=admin)
+    risk_oracle.add_asset(coll_token, loan_token, sender=admin)
     with ape.reverts("market: z_init too high"):
         factory.create_market(
             loan_token,

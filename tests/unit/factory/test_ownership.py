@@ -9,7 +9,7 @@ def test_two_step_transfer_moves_market_creation(
 ):
     factory.transfer_ownership(other, sender=admin)
     factory.accept_ownership(sender=other)
-    risk_oracle.add_asset(coll_token, sender=admin)
+    risk_oracle.add_asset(coll_token, loan_token, sender=admin)
     with ape.reverts("ownable: caller is not the owner"):
         factory.create_market(loan_token, coll_token, 1, risk_tuple(), rate_tuple(), "n", "s", sender=admin)
     tx = factory.create_market(loan_token, coll_token, 1, risk_tuple(), rate_tuple(), "n", "s", sender=other)

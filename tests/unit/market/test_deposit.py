@@ -18,9 +18,11 @@ def test_deposit_mints_shares_and_logs(market, loan_token, lender, fund):
     assert market.decimals() == LOAN_DECIMALS + 6
 
 
-def test_deposit_zero_reverts(market, lender):
-    with ape.reverts("market: zero amount"):
-        market.deposit(0, lender, sender=lender)
+def test_deposit_zero_is_a_no_op(market, lender):
+    """ERC-4626: maxDeposit may be 0, and deposit(maxDeposit) must not revert."""
+    supply = market.totalSupply()
+    tx = market.deposit(0, lender, sender=lender)
+    assert tx.return_value == 0 and market.totalSupply() == supply and tx.decode_logs(market.Deposit) == []
 
 
 def test_deposit_to_zero_address_reverts(market, loan_token, lender, fund):

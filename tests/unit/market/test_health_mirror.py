@@ -15,13 +15,13 @@ EXAMPLES = 15
     # sigma may not fall and depth may not rise fast through the oracle: draw on the allowed side of
     # the fixture's post
     sigma=st.integers(SIGMA, 20 * WAD).map(lambda s: s // model.SIGMA_UNIT * model.SIGMA_UNIT),
-    price=st.integers(10**6, 10**14),
-    depth=st.integers(10**6, DEPTH),
+    price=st.integers(10**24, 10**32).map(model.round_price),  # 1e-6 .. 100 USDC per WETH wei (6 / 18 decimals)
+    depth=st.integers(10**6, DEPTH).map(model.round_depth),
     collateral=st.integers(10**12, 10**22),
     debt_frac=st.integers(1, 99),
 )
 def test_views_match_mirror(
-    with_collateral,
+    lens, with_collateral,
     borrower,
     keeper,
     post,
@@ -45,28 +45,28 @@ def test_views_match_mirror(
             m.supply_collateral(collateral - coll, borrower, sender=borrower)
         coll = m.position(borrower)[0]
         value = model.collateral_value(coll, price)
-        limit = m.max_borrowable(borrower)
-        rate = m.borrow_rate()
+        limit = lens.max_borrowable(m, borrower)
+        rate = lens.borrow_rate(m)
         h_init = model.h_init(RISK, sigma, rate, value, depth)
-        assert m.h_init_of(borrower) == h_init
+        assert lens.h_init_of(m, borrower) == h_init
         assert limit == min(value * (WAD - h_init) // WAD, LEND)
         amount = limit * debt_frac // 100
         if amount > 0:
             m.borrow(amount, borrower, sender=borrower)
         coll, debt = m.position(borrower)
-        rate = m.borrow_rate()
+        rate = lens.borrow_rate(m)
         assert rate == model.market_rate(m.total_debt(), m.idle(), RATES)
         # the maintenance liquidity term uses the ramped depth (test_ramp checks its pace)
-        assert m.maint_depth() >= depth
-        h_maint = model.h_maint(RISK, m.maint_base(), value, m.maint_depth())
-        assert m.h_maint_of(borrower) == h_maint
-        assert m.required_ratio(coll, False) == model.collateral_ratio(h_maint)
-        assert m.required_ratio(coll, True) == model.collateral_ratio(
+        assert lens.maint_depth(m) >= depth
+        h_maint = model.h_maint(RISK, lens.maint_base(m), value, lens.maint_depth(m))
+        assert lens.h_maint_of(m, borrower) == h_maint
+        assert lens.required_ratio(m, coll, False) == model.collateral_ratio(h_maint)
+        assert lens.required_ratio(m, coll, True) == model.collateral_ratio(
             model.h_init(RISK, sigma, rate, value, depth)
         )
-        assert m.health_factor(borrower) == model.health_factor(debt, value, h_maint)
-        assert m.is_liquidatable(borrower) == (not model.is_healthy(debt, value, h_maint))
+        assert lens.health_factor(m, borrower) == model.health_factor(debt, value, h_maint)
+        assert lens.is_liquidatable(m, borrower) == (not model.is_healthy(debt, value, h_maint))
         # a borrow accepted under H_init is never liquidatable in the same block
-        assert not m.is_liquidatable(borrower)
+        assert not lens.is_liquidatable(m, borrower)
     finally:
         chain.restore(snap)

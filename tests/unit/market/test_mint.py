@@ -15,9 +15,9 @@ def test_mint_takes_preview_assets(market, loan_token, lender, fund):
     assert loan_token.balanceOf(market) == assets == LEND
 
 
-def test_mint_zero_reverts(market, lender):
-    with ape.reverts("market: zero shares"):
-        market.mint(0, lender, sender=lender)
+def test_mint_zero_is_a_no_op(market, lender):
+    tx = market.mint(0, lender, sender=lender)
+    assert tx.return_value == 0 and market.balanceOf(lender) == 0
 
 
 def test_mint_when_paused_reverts(market, lender, admin):

@@ -5,11 +5,11 @@ from market_fixtures import RISK, SIGMA
 from oracle import model
 
 
-def test_poke_accrues_and_stamps(borrowed, other, chain, risk_oracle):
+def test_poke_accrues_and_stamps(lens, borrowed, other, chain, risk_oracle):
     m = borrowed
     observed_at = risk_oracle.metrics(m.ASSET_ID())[3]
-    debt, rate, t0 = m.total_debt(), m.borrow_rate(), m.last_update()
-    base_before = m.maint_base()
+    debt, rate, t0 = m.total_debt(), lens.borrow_rate(m), m.last_update()
+    base_before = lens.maint_base(m)
     chain.pending_timestamp = t0 + 86_400
     tx = m.poke(sender=other)
     assert m.last_update() == chain.blocks[tx.block_number].timestamp == t0 + 86_400
@@ -17,4 +17,4 @@ def test_poke_accrues_and_stamps(borrowed, other, chain, risk_oracle):
     # a day without a post: the ramp moves towards the target of the stressed sigma
     stressed = model.effective_sigma(SIGMA, observed_at, t0 + 86_400, RISK.stale_after, RISK.stale_sigma)
     assert stressed > SIGMA
-    assert base_before < m.maint_base() <= model.maint_base_target(RISK, stressed, rate)
+    assert base_before < lens.maint_base(m) <= model.maint_base_target(RISK, stressed, rate)

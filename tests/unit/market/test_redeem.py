@@ -14,9 +14,10 @@ def test_redeem_all_returns_deposit(supplied, loan_token, lender):
     assert supplied.totalSupply() == 0
 
 
-def test_redeem_zero_reverts(supplied, lender):
-    with ape.reverts("market: zero shares"):
-        supplied.redeem(0, lender, lender, sender=lender)
+def test_redeem_zero_is_a_no_op(supplied, lender):
+    shares = supplied.balanceOf(lender)
+    tx = supplied.redeem(0, lender, lender, sender=lender)
+    assert tx.return_value == 0 and supplied.balanceOf(lender) == shares
 
 
 def test_redeem_dust_reverts(supplied, lender):

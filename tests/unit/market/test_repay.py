@@ -29,8 +29,8 @@ def test_repay_is_capped_at_debt(borrowed, borrower, loan_token, fund, chain):
 
 
 def test_repay_on_behalf(borrowed, borrower, other, loan_token, fund):
-    fund(loan_token, other, DEBT, borrowed)
-    tx = borrowed.repay(DEBT, borrower, sender=other)
+    fund(loan_token, other, DEBT * 2, borrowed)
+    tx = borrowed.repay(2**256 - 1, borrower, sender=other)  # everything, interest included
     ev = tx.decode_logs(borrowed.Repaid)[0]
     assert (ev.caller, ev.account) == (other.address, borrower.address)
     assert borrowed.position(borrower)[1] == 0

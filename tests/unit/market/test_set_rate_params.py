@@ -21,16 +21,16 @@ def test_set_rate_params_bounds(market, admin, field, bad, message):
         market.set_rate_params(rate_tuple(replace(RATES, **{field: bad})), sender=admin)
 
 
-def test_set_rate_params_applies_and_logs(borrowed, admin, chain):
+def test_set_rate_params_applies_and_logs(lens, borrowed, admin, chain):
     from dataclasses import replace
 
     new = replace(RATES, base=WAD, slope1=2 * WAD, slope2=10 * WAD, kink=99 * 10**16)
-    before = borrowed.borrow_rate()
+    before = lens.borrow_rate(borrowed)
     tx = borrowed.set_rate_params(rate_tuple(new), sender=admin)
     ev = tx.decode_logs(borrowed.RateParamsSet)[0]
     assert (ev.base, ev.slope1, ev.slope2, ev.kink) == rate_tuple(new)
     assert tuple(borrowed.rate_params()) == rate_tuple(new)
-    assert borrowed.borrow_rate() > before
+    assert lens.borrow_rate(borrowed) > before
     assert borrowed.last_update() == chain.blocks.head.timestamp
 
 

@@ -7,7 +7,7 @@ from market_fixtures import COLL, DEPTH, PRICE, RISK, SIGMA
 from oracle import model
 
 
-def test_stale_sigma_grows_with_age_and_feeds_h_init(borrowed, borrower, chain, post, risk_oracle):
+def test_stale_sigma_grows_with_age_and_feeds_h_init(lens, borrowed, borrower, chain, post, risk_oracle):
     m = borrowed
     post(m.ASSET_ID(), observed_at=chain.pending_timestamp)
     at = risk_oracle.metrics(m.ASSET_ID())[3]
@@ -22,13 +22,13 @@ def test_stale_sigma_grows_with_age_and_feeds_h_init(borrowed, borrower, chain, 
         chain.pending_timestamp = at + target_age
         chain.mine()
         age = chain.blocks.head.timestamp - at  # what block.timestamp is in the views
-        on_chain = m.h_init_of(borrower)
+        on_chain = lens.h_init_of(m, borrower)
         # the call's block.timestamp may differ from the head block's by a second: accept those, exactly
         candidates = [
             model.h_init(
                 RISK,
                 model.effective_sigma(SIGMA, at, at + a, RISK.stale_after, RISK.stale_sigma),
-                m.borrow_rate(),
+                lens.borrow_rate(m),
                 value,
                 DEPTH,
             )
@@ -39,15 +39,15 @@ def test_stale_sigma_grows_with_age_and_feeds_h_init(borrowed, borrower, chain, 
         assert h >= previous
         previous = h
         if age > RISK.stale_after:
-            assert m.max_borrowable(borrower) == 0
+            assert lens.max_borrowable(m, borrower) == 0
     assert previous > RISK.h_min  # the stress is real, not just a flag
 
 
-def test_fresh_post_ends_stale_mode(with_collateral, borrower, chain, post):
+def test_fresh_post_ends_stale_mode(lens, with_collateral, borrower, chain, post):
     m = with_collateral
     chain.pending_timestamp += RISK.stale_after + 10
     chain.mine()
-    assert m.max_borrowable(borrower) == 0
+    assert lens.max_borrowable(m, borrower) == 0
     post(m.ASSET_ID())
     m.borrow(10**6, borrower, sender=borrower)
     assert m.position(borrower)[1] == 10**6

@@ -20,9 +20,10 @@ def test_withdraw_burns_shares(supplied, loan_token, lender, other):
     assert supplied.idle() == LEND - amount
 
 
-def test_withdraw_zero_reverts(supplied, lender):
-    with ape.reverts("market: zero amount"):
-        supplied.withdraw(0, lender, lender, sender=lender)
+def test_withdraw_zero_is_a_no_op(supplied, lender):
+    shares = supplied.balanceOf(lender)
+    tx = supplied.withdraw(0, lender, lender, sender=lender)
+    assert tx.return_value == 0 and supplied.balanceOf(lender) == shares
 
 
 def test_withdraw_beyond_idle_reverts(borrowed, lender):

@@ -24,14 +24,14 @@ def test_withdraw_collateral_zero_reverts(with_collateral, borrower):
         with_collateral.withdraw_collateral(0, borrower, sender=borrower)
 
 
-def test_withdraw_collateral_keeps_h_init(borrowed, borrower, chain):
+def test_withdraw_collateral_keeps_h_init(lens, borrowed, borrower, chain):
     m = borrowed
     coll, debt = m.position(borrower)
-    h = m.h_init_of(borrower)
+    h = lens.h_init_of(m, borrower)
     assert h == m.risk_params().h_min  # calm market: H_init at its floor
     # smallest collateral still healthy under H_init, from the mirror
     min_value = -(-debt * WAD // (WAD - h))
-    keep = -(-min_value * WAD // PRICE)
+    keep = -(-min_value * model.PRICE_SCALE // PRICE)
     assert model.is_healthy(debt, model.collateral_value(keep, PRICE), h)
     assert not model.is_healthy(debt, model.collateral_value(keep - 1, PRICE), h)
     snap = chain.snapshot()
@@ -40,8 +40,8 @@ def test_withdraw_collateral_keeps_h_init(borrowed, borrower, chain):
     chain.restore(snap)
     m.withdraw_collateral(coll - keep, borrower, sender=borrower)
     assert m.position(borrower)[0] == keep
-    assert not m.is_liquidatable(borrower)
-    assert m.health_factor(borrower) >= WAD
+    assert not lens.is_liquidatable(m, borrower)
+    assert lens.health_factor(m, borrower) >= WAD
 
 
 def test_withdraw_collateral_stale_with_debt_reverts(borrowed, borrower, chain):

@@ -1,42 +1,54 @@
-"""Fixtures for RiskOracle unit tests: a fresh oracle per test (ape reverts the chain between tests),
-tokens as plain addresses (the oracle never calls them), helpers that pack update words with `oracle.model`."""
+"""Fixtures for RiskOracle unit tests: a fresh oracle per test (ape reverts the chain between tests) with
+three test signers and quorum 2, tokens as plain addresses (the oracle never calls them), and `post`, which
+has the signers sign report words built with `oracle.model` and relays them from any account."""
 
 import pytest
 from oracle_helpers import DEPTH, HOUR, PRICE, SIGMA
+from signers import DEFAULT_SIGNERS, QUORUM, SIGNER_ADDRESSES, relay
 
 from oracle import model
 
 
 @pytest.fixture
 def oracle(project, admin, guardian):
-    return admin.deploy(project.RiskOracle, guardian)
+    return admin.deploy(project.RiskOracle, guardian, SIGNER_ADDRESSES[:3], QUORUM)
 
 
 @pytest.fixture
-def tokens(accounts):
+def tokens():
     """Addresses that stand in for collateral tokens (the oracle only records them)."""
-    return [a.address for a in accounts[8:10]]
+    from eth_utils import to_checksum_address
+
+    return [to_checksum_address(f"0x{0xC0 + i:040x}") for i in range(3)]
 
 
 @pytest.fixture
-def asset(oracle, admin, keeper, tokens):
-    """An oracle with one asset (id 1) and an allowlisted keeper; returns the asset id."""
-    oracle.add_asset(tokens[0], sender=admin)
-    oracle.set_keeper(keeper, True, sender=admin)
+def loan():
+    """The address that stands in for the loan (quote) token."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(f"0x{0x10A:040x}")
+
+
+@pytest.fixture
+def asset(oracle, admin, tokens, loan):
+    """An oracle with one asset (id 1: tokens[0] quoted in `loan`); returns the asset id."""
+    oracle.add_asset(tokens[0], loan, sender=admin)
     return 1
 
 
 @pytest.fixture
-def post(oracle, keeper, chain):
-    """post(updates, observed_at=None, deadline=None, sender=keeper): updates are
-    (asset_id, price, depth, sigma_wad) tuples; observed_at defaults to the next block's time."""
+def post(oracle, other, chain):
+    """post(updates, observed_at=None, deadline=None, sender=other, signers=(0, 1, 2), own=None): updates
+    are (asset_id, price, depth, sigma_wad) tuples that every listed signer signs, unless `own[i]` gives
+    signer i its own tuples; observed_at defaults to the next block's time. Any account relays."""
 
-    def _post(updates, observed_at=None, deadline=None, sender=None):
+    def _post(updates, observed_at=None, deadline=None, sender=None, signers=DEFAULT_SIGNERS, own=None):
         ts = chain.pending_timestamp
         at = ts if observed_at is None else observed_at
         dl = ts + 60 if deadline is None else deadline
-        words = [model.pack_update(*u) for u in updates]
-        return oracle.post(at, dl, words, sender=sender or keeper)
+        own_words = {i: model.pack_report(u) for i, u in (own or {}).items()}
+        return relay(oracle, sender or other, at, dl, model.pack_report(updates), signers, own_words)
 
     _post.oracle = oracle
     return _post

@@ -6,11 +6,15 @@ from oracle import model
 WAD = model.WAD
 HOUR = model.HOUR
 SIGMA_UNIT = model.SIGMA_UNIT
+G = model.GuardParams()
 
-# Default metrics of a first post: price 2,000 WAD, depth 1e12 raw units, sigma 0.8 WAD.
-PRICE = 2_000 * WAD
+# Default metrics of a first post: 2,000 USDC (6 decimals) per WETH (18 decimals) at PRICE_SCALE,
+# depth 1e12 raw units (1M USDC), sigma 0.8 WAD. All three are exactly representable in a report.
+PRICE = model.price_from_human(2_000, 6, 18)
 DEPTH = 10**12
 SIGMA = 8 * WAD // 10
+ZERO = "0x0000000000000000000000000000000000000000"
+BOND = WAD // 10
 
 
 def advance(chain, seconds):
@@ -25,3 +29,10 @@ def pin_next_block(chain, ahead=1):
     ts = chain.pending_timestamp + ahead
     chain.pending_timestamp = ts
     return ts
+
+
+def later(chain, at, seconds):
+    """Observation time `seconds` after `at`; the next block is no earlier."""
+    t = at + seconds
+    chain.pending_timestamp = max(chain.pending_timestamp, t)
+    return t

@@ -9,9 +9,9 @@ def test_accept_makes_the_new_owner(oracle, admin, other, tokens):
     assert oracle.owner() == other.address
     logs = tx.decode_logs(oracle.OwnershipTransferred)
     assert [(x.previous_owner, x.new_owner) for x in logs] == [(admin.address, other.address)]
-    oracle.add_asset(tokens[0], sender=other)
+    oracle.add_asset(tokens[0], tokens[2], sender=other)
     with ape.reverts("ownable: caller is not the owner"):
-        oracle.add_asset(tokens[1], sender=admin)
+        oracle.add_asset(tokens[1], tokens[2], sender=admin)
 
 
 def test_accept_by_someone_else_reverts(oracle, admin, other, attacker):

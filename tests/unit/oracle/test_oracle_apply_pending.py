@@ -1,14 +1,16 @@
-"""RiskOracle.apply_pending: after the challenge window, by anyone; not while paused."""
+"""RiskOracle.apply_pending: after the challenge window, by anyone; not while paused; not after the signer
+set changed (a pending update of a removed signer set never applies)."""
 
 import ape
 from oracle_helpers import DEPTH, PRICE, SIGMA
+from signers import SIGNER_ADDRESSES
 
 
 def test_apply_at_eta(oracle, queued, asset, other, chain):
     at, eta, sigma, depth = queued
     chain.pending_timestamp = eta
     tx = oracle.apply_pending(asset, sender=other)
-    assert oracle.metrics(asset) == (PRICE, sigma, depth, at)
+    assert oracle.metrics(asset) == (PRICE, sigma, depth, at, 0)
     assert oracle.pending(asset) == (0, 0, 0)
     logs = tx.decode_logs(oracle.PendingApplied)
     assert [(x.asset_id, x.sigma, x.depth) for x in logs] == [(asset, sigma, depth)]
@@ -47,6 +49,16 @@ def test_apply_while_paused_reverts(oracle, queued, asset, other, guardian, admi
     oracle.unpause(sender=admin)
     oracle.apply_pending(asset, sender=other)
     assert oracle.metrics(asset)[1] == queued[2]
+
+
+def test_apply_after_the_signer_set_changed_reverts(oracle, queued, asset, admin, other, chain):
+    """Audit finding 7: a removed keeper's pending update could still be applied after its window. A
+    pending update belongs to the signer set (epoch) that queued it."""
+    oracle.configure_signers(SIGNER_ADDRESSES[1:4], 2, sender=admin)
+    chain.pending_timestamp = queued[1]
+    with ape.reverts("oracle: signer set changed"):
+        oracle.apply_pending(asset, sender=other)
+    assert oracle.metrics(asset)[1] == SIGMA
 
 
 def test_applied_values_bound_the_next_post(oracle, queued, asset, post, other, chain):

