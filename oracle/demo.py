@@ -260,6 +260,7 @@ class DemoDeployment:
     asset_id: int
     signers: list[str]
     quorum: int
+    lens: str
 
 
 @dataclass
@@ -282,6 +283,7 @@ class World:
     coll_unit: int
     watcher: object  # the reference position's owner
     ref_collateral: int  # collateral amount of the reference position
+    views: MarketViews | None = None  # the market's state, read through one helper
 
     def price_raw(self, human_price: float) -> float:
         """Loan raw units per collateral raw unit for a price in loan tokens per collateral token."""
@@ -289,10 +291,12 @@ class World:
 
 
 class MarketViews:
-    """Every read of market state the demo makes (views may move to a lens contract: adapt here)."""
+    """Every read of market state the demo makes, in one place: the market's own views and the
+    MarketLens (the views no transaction needs)."""
 
-    def __init__(self, market):
+    def __init__(self, market, lens):
         self.market = market
+        self.lens = lens
 
     def position(self, account) -> tuple[int, int]:
         """(collateral, debt) in raw units."""
@@ -300,28 +304,28 @@ class MarketViews:
         return int(collateral), int(debt)
 
     def max_borrowable(self, account) -> int:
-        return int(self.market.max_borrowable(account))
+        return int(self.lens.max_borrowable(self.market, account))
 
     def health_factor(self, account) -> int:
-        return int(self.market.health_factor(account))
+        return int(self.lens.health_factor(self.market, account))
 
     def h_init_of(self, account) -> int:
-        return int(self.market.h_init_of(account))
+        return int(self.lens.h_init_of(self.market, account))
 
     def h_maint_of(self, account) -> int:
-        return int(self.market.h_maint_of(account))
+        return int(self.lens.h_maint_of(self.market, account))
 
     def required_ratio(self, collateral: int, initial: bool) -> int:
-        return int(self.market.required_ratio(collateral, initial))
+        return int(self.lens.required_ratio(self.market, collateral, initial))
 
     def maint_base(self) -> int:
-        return int(self.market.maint_base())
+        return int(self.lens.maint_base(self.market))
 
     def risk_params(self) -> model.RiskParams:
         return model.RiskParams(*(int(x) for x in self.market.risk_params()))
 
     def borrow_rate(self) -> int:
-        return int(self.market.borrow_rate())
+        return int(self.lens.borrow_rate(self.market))
 
 
 def deploy_world(project, admin, guardian, signers: list, price: int, pool_collateral: int, log) -> DemoDeployment:
@@ -336,14 +340,16 @@ def deploy_world(project, admin, guardian, signers: list, price: int, pool_colla
     oracle = admin.deploy(project.RiskOracle, guardian.address, [s.address for s in signers], QUORUM)
     oracle.add_asset(coll.address, loan.address, sender=admin)
     asset_id = int(oracle.asset_id(coll.address, loan.address))
-    blueprint = admin.declare(project.Market).contract_address
-    factory = admin.deploy(project.MarketFactory, blueprint, oracle.address)
+    blueprint = admin.declare(project.Market, sender=admin).contract_address
+    feed_check = admin.deploy(project.FeedCheck)
+    factory = admin.deploy(project.MarketFactory, blueprint, oracle.address, feed_check.address)
+    lens = admin.deploy(project.MarketLens)
     factory.create_market(loan.address, coll.address, asset_id, d.risk_tuple(model.RiskParams()),
                           d.rates_tuple(model.RateParams()), "Ballast WETH/USDC", "bWETH-USDC", sender=admin)  # fmt: skip
     market = factory.market_for(loan.address, coll.address)
     log(f"RiskOracle {oracle.address}: {len(signers)} signers, quorum {QUORUM}; market {market}")
     return DemoDeployment(oracle.address, market, factory.address, pool.address, loan.address, coll.address,
-                          asset_id, [s.address for s in signers], QUORUM)  # fmt: skip
+                          asset_id, [s.address for s in signers], QUORUM, lens.address)  # fmt: skip
 
 
 def setup_world(project, path: PricePath, log) -> World:
@@ -376,6 +382,7 @@ def setup_world(project, path: PricePath, log) -> World:
         coll_unit=10 ** int(coll.decimals()),
         ref_collateral=0,
     )
+    w.views = MarketViews(w.market, project.MarketLens.at(dep.lens))
     # Move the pool to the exact first close (deploy seeds it at a rounded price).
     move_pool_to(w, price0)
     return w
@@ -396,9 +403,9 @@ def fund_and_borrow(w: World, log) -> None:
         w.collateral.approve(market, coll_amount, sender=b)
         market.supply_collateral(coll_amount, b, sender=b)
     for b, frac in zip(w.borrowers, BORROW_FRACTIONS):
-        amount = int(MarketViews(market).max_borrowable(b) * frac)
+        amount = int(w.views.max_borrowable(b) * frac)
         market.borrow(amount, b, sender=b)
-    w.ref_collateral = MarketViews(market).position(w.watcher)[0]
+    w.ref_collateral = w.views.position(w.watcher)[0]
     # The liquidator holds loan tokens to repay debt with.
     stash = LENDER_DEPOSIT * w.loan_unit
     w.loan.mint(w.liquidator, stash, sender=w.admin)
@@ -543,7 +550,7 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
 
     o = w.oracle.metrics(w.dep.asset_id)
     price, sigma, depth = int(o[0]), int(o[1]), int(o[2])  # price: loan raw per collateral raw at 1e36
-    m = MarketViews(w.market)
+    m = w.views
     at_risk = 0
     crs = []
     for b in w.borrowers:
@@ -578,7 +585,7 @@ def maint_target(w: World, price: int, sigma: int, depth: int) -> int:
     """The reference position's H_maint once the ramp has caught up (WAD): `oracle.model`'s exact mirror
     of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data
     (the collateral's value as Market.vy takes it: amount * price // PRICE_SCALE)."""
-    m = MarketViews(w.market)
+    m = w.views
     p = m.risk_params()
     value = m.position(w.watcher)[0] * price // model.PRICE_SCALE
     base = model.maint_base_target(p, sigma, m.borrow_rate())

@@ -50,7 +50,7 @@ def _actors_first(admin, keeper, guardian, other, lender, borrower, attacker, rp
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _deployments_first(_actors_first, market, pool):
+def _deployments_first(_actors_first, market, pool, lens):
     """The module's deployments (the market pulls in the tokens and the oracle) exist before any test
     snapshots the chain."""
 
@@ -101,7 +101,8 @@ def pool_keeper(rpc, account, oracle, pool, weth, **kw):
 
 def deploy_market(project, admin, blueprint, usdc, weth, oracle):
     """A real Market lending USDC against WETH (asset 1 of `oracle`), from the factory's blueprint."""
-    factory = project.MarketFactory.deploy(blueprint, oracle, sender=admin)
+    feed_check = project.FeedCheck.deploy(sender=admin)
+    factory = project.MarketFactory.deploy(blueprint, oracle, feed_check, sender=admin)
     tx = factory.create_market(usdc, weth, 1, astuple(model.RiskParams()), astuple(model.RateParams()),
                                "Ballast USDC/WETH", "bUSDC-WETH", sender=admin)  # fmt: skip
     return project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
@@ -109,7 +110,13 @@ def deploy_market(project, admin, blueprint, usdc, weth, oracle):
 
 @pytest.fixture(scope="module")
 def blueprint(project, admin):
-    return admin.declare(project.Market).contract_address
+    return admin.declare(project.Market, sender=admin).contract_address
+
+
+@pytest.fixture(scope="module")
+def lens(project, admin):
+    """The MarketLens: the market views no transaction needs."""
+    return project.MarketLens.deploy(sender=admin)
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +252,7 @@ def test_a_new_keeper_sees_the_round_landed_and_sends_nothing(chain, rpc, keeper
 
 
 def test_the_issues_attack_one_swap_does_not_reach_the_market(
-    chain, project, rpc, admin, keeper, lender, borrower, attacker, risk_oracle, market, pool, weth, usdc
+    chain, project, rpc, admin, keeper, lender, borrower, attacker, risk_oracle, market, lens, pool, weth, usdc
 ):
     """One swap takes the pool from 2,000 to ~1,513 right before the keeper reads, with a position at 90%
     of its borrowing limit. Posting spot would have made it liquidatable; the keeper posts the pool's
@@ -260,7 +267,7 @@ def test_the_issues_attack_one_swap_does_not_reach_the_market(
     weth.mint(borrower, 10 * WETH, sender=admin)
     weth.approve(market, 2**256 - 1, sender=borrower)
     market.supply_collateral(10 * WETH, borrower, sender=borrower)
-    market.borrow(market.max_borrowable(borrower) * 90 // 100, borrower, sender=borrower)
+    market.borrow(lens.max_borrowable(market, borrower) * 90 // 100, borrower, sender=borrower)
 
     r_weth, r_usdc = (int(x) for x in pool.get_reserves())
     k_pool = (r_weth / WETH) * (r_usdc / USDC)
@@ -274,9 +281,9 @@ def test_the_issues_attack_one_swap_does_not_reach_the_market(
     assert source.last_spot == pytest.approx(1_513, rel=1e-3)  # what a spot source would have posted
     posted = risk_oracle.metrics(1)[0]
     assert posted == pytest.approx(PRICE_2000, rel=1e-3)
-    assert not market.is_liquidatable(borrower) and market.health_factor(borrower) >= model.WAD
+    assert not lens.is_liquidatable(market, borrower) and lens.health_factor(market, borrower) >= model.WAD
     collateral, debt = (int(x) for x in market.position(borrower))
-    h_maint = int(market.h_maint_of(borrower))
+    h_maint = int(lens.h_maint_of(market, borrower))
     value_at_spot = collateral * model.price_from_human(1_513, 6, 18) // model.PRICE_SCALE
     assert not model.is_healthy(debt, value_at_spot, h_maint)  # at spot it would have been liquidated
 
@@ -831,11 +838,11 @@ def test_replay_without_warp_waits_for_chain_time(tmp_path, rpc, keeper, risk_or
 # --- poking the markets after a post --------------------------------------------------------------
 
 
-def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_oracle, market, pool, weth):
+def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_oracle, market, lens, pool, weth):
     k = pool_keeper(rpc, keeper, risk_oracle, pool, weth, pokes=[market.address])
     k.check_setup()
     ramp_before, h_max = market.ramp_at(), model.RiskParams().h_max
-    assert market.maint_base() == h_max  # the ramp starts at the cap until a poke sees data
+    assert lens.maint_base(market) == h_max  # the ramp starts at the cap until a poke sees data
     chain.pending_timestamp += 600
     chain.mine()
     nonce = keeper.nonce
@@ -848,8 +855,8 @@ def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_o
     assert poke.block_number > post.block_number  # sent once the post was mined
     poked_at = chain.provider.get_block(poke.block_number).timestamp
     assert market.ramp_at() == poked_at > ramp_before
-    assert market.maint_base() < h_max  # it saw the new post and loosened the ramp from the cap at once
-    assert not market.ramping()  # to its target: no tightening under way
+    assert lens.maint_base(market) < h_max  # it saw the new post and loosened the ramp from the cap at once
+    assert not lens.ramping(market)  # to its target: no tightening under way
     assert k.telemetry.pokes.labels(market.address)._value.get() == 1
 
 
