@@ -691,7 +691,7 @@ def play(w: World, keepers: DemoKeepers, path: PricePath, progress: bool, echo) 
             chain.pending_timestamp = chain.blocks.head.timestamp + TWAP_SECONDS
             chain.mine()
             keepers.tick()
-            done = liquidate_round(w.market, w.project, w.liquidator, echo=lambda msg: None)
+            done = liquidate_round(w.market, w.project, w.liquidator, echo=lambda msg: None, lens=w.dep.lens)
             total_liq += len(done)
             row = read_row(w, i, path.phase[i] if path.phase else "", len(done), total_liq)
             row.relayer, row.keepers = keepers.relayed_by[-1], len(keepers.alive)
