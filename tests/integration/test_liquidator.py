@@ -108,6 +108,7 @@ def test_round_pokes_a_market_whose_ramp_is_moving(system, project, admin, lende
         assert not lens.ramping(market)
         post(PRICE * 97 // 100, 3 * WAD, 10**12)  # sigma 50% -> 300%: the target rises
         assert lens.ramping(market)
+        market.poke(sender=other)  # the keeper's poke after its post: the rise's ramp starts here
         chain.pending_timestamp += 1_800
         chain.mine()
         loan.mint(liquidator, 10**12, sender=admin)
