@@ -32,9 +32,10 @@ demo: bootstrap
 test: bootstrap
 	$(BIN)/ape test tests --network $(NETWORK) -q $(ARGS)
 
-## make fuzz: the long stateful campaigns
+## make fuzz: the long stateful campaign (2,000 random sequences of 50 steps; statistics: out/fuzz-stats.json)
 fuzz: bootstrap
-	BALLAST_FUZZ_EXAMPLES=500 $(BIN)/ape test tests/stateful --network $(NETWORK) -q $(ARGS)
+	BALLAST_FUZZ_EXAMPLES=2000 BALLAST_FUZZ_STEPS=50 BALLAST_FUZZ_RANDOM=1 BALLAST_FUZZ_STATS=out/fuzz-stats.json \
+		$(BIN)/ape test tests/stateful --network ethereum:local:foundry -q -s $(ARGS)
 
 ## make bench: gas and speed benchmarks
 bench: bootstrap

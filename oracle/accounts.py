@@ -82,3 +82,32 @@ def load_account(alias: str | None, *, local: bool, network: str = "this network
     except (ApeException, ValueError) as exc:  # InvalidPasswordError, AccountsError
         raise BallastError(f"cannot unlock account '{alias}': {type(exc).__name__}") from None
     return account
+
+
+def address_of(name: str, *, local: bool = True) -> str:
+    """The address `name` stands for: an address as is (checksummed), `TEST::N` (local networks only), or
+    an ape account alias (its keyfile names the address: nothing is unlocked). So configs and commands
+    may say `keeper1` instead of copying its address around."""
+    from web3 import Web3
+
+    name = str(name).strip()
+    if Web3.is_address(name):
+        return Web3.to_checksum_address(name)
+    if name.lower().startswith("0x"):
+        raise BallastError(f"'{name}' is not an address")
+    from ape import accounts
+
+    index = parse_test_alias(name)
+    if index is not None:
+        if not local:
+            raise BallastError(f"test account '{name}' is only for local networks")
+        try:
+            return accounts.test_accounts[index].address
+        except IndexError:
+            raise BallastError(f"no test account {name}") from None
+    try:
+        return accounts.load(name).address
+    except (KeyError, ValueError):
+        raise BallastError(
+            f"'{name}' is neither an address nor an ape account (see `ape accounts list`)"
+        ) from None

@@ -14,6 +14,10 @@ verdicts): the keeper then posts nothing rather than something few sources vouch
 the median of the ok readings; the depth the median of the ok readings that know a depth (None if
 none does). The reference median for the outlier test is over all fresh readings, so one wild source
 cannot drag it (with two sources that disagree there is no majority and both are outliers).
+
+`Aggregate.spread` is the disagreement of the sources that were used: (max - min) / median of their
+prices (0 with one source). The keeper reports it (log, metric, and the `meta` of its signed report),
+as the oracle stores the spread of the signers' prices.
 """
 
 from __future__ import annotations
@@ -46,6 +50,18 @@ class Aggregate:
     @property
     def used(self) -> int:
         return sum(1 for h in self.health if h.status == OK)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median of the prices of the sources used (0.0 with fewer than two)."""
+        return spread([h.observation.price for h in self.health if h.status == OK and h.observation])
+
+
+def spread(prices: Sequence[float]) -> float:
+    """(max - min) / median of `prices` (0.0 for fewer than two)."""
+    if len(prices) < 2:
+        return 0.0
+    return (max(prices) - min(prices)) / statistics.median(prices)
 
 
 class Refused(Exception):

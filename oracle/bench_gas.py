@@ -160,7 +160,8 @@ def table(gas: dict[str, int]):
     help="Ape network choice (a local node is started for local networks).",
 )
 def command(json_out: Path | None, network: str):
-    """Measure the gas of every user operation and of oracle posts (1 and 10 assets)."""
+    """Measure the gas of every user operation and of oracle posts (1 and 10 assets; relayed batches of
+    3 and 5 signed reports)."""
     from rich.console import Console
 
     from oracle.errors import BallastError

@@ -15,19 +15,26 @@ network); this module owns everything between a signed transaction and its recei
 - After a restart, a transaction of ours still waiting in the node's pool (pending nonce > mined nonce)
   is replaced by the next submission at its nonce with fees above its own, instead of queueing behind it.
 - Dry run: build, sign-free simulate (eth_call) and estimate; nothing is sent.
+
+`contract_abi(name)` is the compiled ABI of one of the project's contracts (STYLE: talk to contracts
+through their ABI, so a renamed function or a new field fails loudly in one place); web3 contract
+objects built from it work over `Rpc`'s failover.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, TransactionNotFound
 
 from oracle import accounts
 from oracle.errors import BallastError
@@ -38,6 +45,8 @@ GAS_MARGIN_NUM, GAS_MARGIN_DEN = 12, 10  # gas limit = estimate * 1.2
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei when the node has no suggestion
 RECEIPT_GRACE = 5.0  # seconds to keep asking for our receipt after the account's nonce moved past ours
 RECEIPT_GRACE_POLLS = 5  # and at least this many lookups, however short the grace or long the poll
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_OFFLINE = Web3()  # encodes calldata; never connects
 CONNECTION_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -124,6 +133,68 @@ def load_account(alias: str, network: NetworkChoice):
     return accounts.load_account(alias, local=network.is_local, network=str(network))
 
 
+# --- compiled ABIs -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _project(project_class):
+    """The ape project of this checkout, loaded once."""
+    return project_class(REPO_ROOT)
+
+
+@functools.cache
+def contract_abi(name: str) -> tuple:
+    """The ABI of the project's contract `name` (e.g. "RiskOracle"), as ape compiled it (from the
+    cached build in .build/, compiling the sources first if they changed)."""
+    import sys
+
+    from ape import Project
+    from ape.logging import logger
+
+    # ape-vyper runs the pip-installed `vyper` found on PATH: the one beside this interpreter
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    level = logger.level
+    logger.set_level("ERROR")  # a compile's INFO lines are not the keeper's output
+    try:
+        contract_type = _project(Project).get_contract(name).contract_type
+    except Exception as exc:  # noqa: BLE001 - a missing checkout or a compiler failure: one line
+        raise BallastError(f"cannot load the ABI of {name} from {REPO_ROOT}: {exc}".splitlines()[0]) from None
+    finally:
+        logger.set_level(level)
+    return tuple(item.model_dump(by_alias=True, mode="json") for item in contract_type.abi)
+
+
+def token_decimals(rpc: Rpc, token: str) -> int:
+    """`decimals()` of an ERC-20 token, read from the chain. A token that does not answer is one
+    BallastError line: amounts are never scaled by a guessed default."""
+    from eth_abi import decode as abi_decode
+
+    token = Web3.to_checksum_address(token)
+    call = {"to": token, "data": contract_at(_OFFLINE, "MockERC20", token).encode_abi("decimals", [])}
+    try:
+        raw = rpc.eth_call(call)
+        if len(raw) < 32:  # no code there (an empty answer decodes to 0 in some web3 setups)
+            raise ValueError("no answer (is it a token?)")
+        decimals = int(abi_decode(["uint256"], raw[:32])[0])
+    except (ContractLogicError, BadFunctionCallOutput, ValueError, OverflowError) as exc:
+        raise BallastError(f"cannot read decimals() of the token {token}: {_reason(exc)}") from None
+    if not 0 <= decimals <= 36:
+        raise BallastError(f"the token {token} says it has {decimals} decimals")
+    return decimals
+
+
+def contract_at(w3: Web3, name: str, address: str):
+    """A web3 contract object for the project's contract `name` at `address`, built once per web3
+    instance (building one from an ABI costs tens of milliseconds)."""
+    cache = w3.__dict__.setdefault("_ballast_contracts", {})
+    key = (name, address)
+    if key not in cache:
+        cache[key] = w3.eth.contract(address=Web3.to_checksum_address(address), abi=list(contract_abi(name)))
+    return cache[key]
+
+
 # --- RPC with failover ----------------------------------------------------------------------------
 
 
@@ -147,7 +218,11 @@ class Rpc:
 
     def _web3(self, i: int) -> Web3:
         if i not in self._w3:
-            self._w3[i] = Web3(Web3.HTTPProvider(self.urls[i], request_kwargs={"timeout": self.timeout}))
+            # eth_chainId is asked before every call by web3's validation: a chain id never changes for an
+            # endpoint (the first answer is checked against the network's), so it is cached
+            provider = Web3.HTTPProvider(self.urls[i], request_kwargs={"timeout": self.timeout},
+                                         cache_allowed_requests=True, cacheable_requests={"eth_chainId"})  # fmt: skip
+            self._w3[i] = Web3(provider)
         return self._w3[i]
 
     def call(self, fn: Callable[[Web3], Any]) -> Any:
@@ -162,7 +237,7 @@ class Rpc:
                 result = fn(w3)
             except CONNECTION_ERRORS as exc:
                 tried.append(self.urls[i])
-                emit("rpc_unreachable", url=self.urls[i], error=type(exc).__name__)
+                emit("rpc_unreachable", logging.WARNING, url=self.urls[i], error=type(exc).__name__)
                 continue
             if i != self.index:
                 emit("rpc_failover", **{"from": self.urls[self.index], "to": self.urls[i]})
@@ -293,12 +368,13 @@ class Sender:
                         return tx
         return None
 
-    def simulate(self, to: str, data: bytes) -> int:
-        """eth_call + estimateGas as the keeper; a revert ends in one BallastError line."""
+    def simulate(self, to: str, data: bytes, block: str = "latest") -> int:
+        """eth_call + estimateGas as the keeper on `block` ("pending": with what waits in the node's pool,
+        e.g. another relayer's post of the same round); a revert ends in one BallastError line."""
         call = {"from": self.address, "to": Web3.to_checksum_address(to), "data": "0x" + data.hex()}
         try:
-            self.rpc.eth_call(call)
-            return int(self.rpc.call(lambda w3: w3.eth.estimate_gas(call)))  # type: ignore[arg-type]
+            self.rpc.eth_call(call, block)
+            return int(self.rpc.call(lambda w3: w3.eth.estimate_gas(call, block)))  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise BallastError(f"transaction would revert: {_reason(exc)}") from None
         except ValueError as exc:  # node-level rejection (e.g. insufficient funds)
@@ -362,9 +438,10 @@ class Sender:
 
     # --- the whole thing
 
-    def submit(self, to: str, data: bytes, label: str = "tx") -> SendResult:
-        """Simulate, then (unless dry-run) sign, send and wait, replacing a stuck transaction."""
-        gas_estimate = self.simulate(to, data)
+    def submit(self, to: str, data: bytes, label: str = "tx", simulate_on: str = "latest") -> SendResult:
+        """Simulate (on `simulate_on`), then (unless dry-run) sign, send and wait, replacing a stuck
+        transaction."""
+        gas_estimate = self.simulate(to, data, simulate_on)
         gas = gas_estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 10_000
         mined, pending = self.nonces()
         fees = self.current_fees()

@@ -7,8 +7,12 @@
    to the initial requirement H_init, at different distances from it.
 4. Plays a price path hour by hour: the bundled seeded scenario (calm, crash, recovery) or the candles
    of a CSV file. Each hour the clock moves one hour, swaps against the pool move its price to the
-   hour's close, the keeper observes the pool, posts to the oracle and pokes the market (so that its
-   maintenance ramp moves with each post), and the liquidation bot runs.
+   hour's close, the pool's time-weighted window passes, and THREE KEEPERS (the oracle's signers,
+   quorum 2) play one round: each measures the pool and signs its report, serves it on its own HTTP
+   server, fetches the other two's, and the one whose turn it is relays the batch and pokes the
+   market (so that its maintenance ramp moves with each post); the liquidation bot runs. Half-way
+   through, one keeper is stopped (its server goes down with it): its turns fall back to the next one
+   after a turn of waiting, and the two left still make the quorum.
 5. Shows, per hour, only numbers read from the chain: price, sigma and depth from the oracle, the
    market's required collateral ratios (initial, and the ramped maintenance one) for a reference
    position, positions at risk, liquidations; then a summary, a PNG plot and optionally a JSON report.
@@ -45,6 +49,10 @@ POOL_FEE = 0.003  # ConstantProductPool's fee on the input amount (the trader's 
 
 # Test account roles (ape test accounts = anvil's default mnemonic)
 ADMIN, KEEPER, GUARDIAN, LENDER = 0, 1, 2, 3
+KEEPERS = 3  # signers of the oracle: the KEEPER account and two more test accounts (mnemonic indexes 10, 11)
+QUORUM = 2
+TURN_SECONDS = 60  # a fallback keeper relays a turn (of chain time) after the one before it
+TWAP_SECONDS = 300  # the pool source's time-weighted window; the demo lets it pass after each hour's swaps
 BORROWERS = (4, 5, 6, 7)
 WATCHER = 8  # holds a reference position (collateral, never debt) whose H_init / H_maint are shown
 LIQUIDATOR = 9
@@ -58,7 +66,7 @@ LENDER_DEPOSIT = 2_000_000  # loan tokens supplied by the lender
 AT_RISK_HF = 105 * WAD // 100  # health factor below which a position counts as at risk
 DEFAULT_CSV_START = "2020-03-09T00:00:00"
 DEFAULT_CSV_HOURS = 120
-HEARTBEAT_SLACK = 5 * 60  # seconds under the hour at which the demo's keeper posts anyway
+HEARTBEAT_SLACK = 5 * 60  # seconds under the hour at which the demo's keepers post anyway
 
 
 # --- the price path ----------------------------------------------------------------------------
@@ -170,7 +178,7 @@ class Anvil:
             str(self.port),
             "--silent",
             "--accounts",
-            "10",
+            "12",  # ape's 10 test accounts and the two extra keepers
             "--balance",
             "100000",
             "--gas-limit",
@@ -240,18 +248,34 @@ def own_interrupts() -> dict:
 
 
 @dataclass
+class DemoDeployment:
+    """The addresses of the demo's system."""
+
+    oracle: str
+    market: str
+    factory: str
+    pool: str
+    loan_token: str
+    collateral_token: str
+    asset_id: int
+    signers: list[str]
+    quorum: int
+    lens: str
+
+
+@dataclass
 class World:
     """Handles on everything deployed, plus the actors."""
 
     project: object
-    dep: object  # oracle.deploy.Deployment
+    dep: DemoDeployment
     oracle: object
     market: object
     loan: object
     collateral: object
     pool: object
     admin: object
-    keeper: object
+    keepers: list  # the signers' accounts (each signs its reports and pays for what it relays)
     lender: object
     borrowers: list
     liquidator: object
@@ -259,28 +283,84 @@ class World:
     coll_unit: int
     watcher: object  # the reference position's owner
     ref_collateral: int  # collateral amount of the reference position
+    views: MarketViews | None = None  # the market's state, read through one helper
 
     def price_raw(self, human_price: float) -> float:
         """Loan raw units per collateral raw unit for a price in loan tokens per collateral token."""
         return human_price * self.loan_unit / self.coll_unit
 
 
-def setup_world(project, path: PricePath, log) -> World:
-    from ape import accounts, chain
+class MarketViews:
+    """Every read of market state the demo makes, in one place: the market's own views and the
+    MarketLens (the views no transaction needs)."""
 
+    def __init__(self, market, lens):
+        self.market = market
+        self.lens = lens
+
+    def position(self, account) -> tuple[int, int]:
+        """(collateral, debt) in raw units."""
+        collateral, debt = self.market.position(account)
+        return int(collateral), int(debt)
+
+    def max_borrowable(self, account) -> int:
+        return int(self.lens.max_borrowable(self.market, account))
+
+    def health_factor(self, account) -> int:
+        return int(self.lens.health_factor(self.market, account))
+
+    def h_init_of(self, account) -> int:
+        return int(self.lens.h_init_of(self.market, account))
+
+    def h_maint_of(self, account) -> int:
+        return int(self.lens.h_maint_of(self.market, account))
+
+    def required_ratio(self, collateral: int, initial: bool) -> int:
+        return int(self.lens.required_ratio(self.market, collateral, initial))
+
+    def maint_base(self) -> int:
+        return int(self.lens.maint_base(self.market))
+
+    def risk_params(self) -> model.RiskParams:
+        return model.RiskParams(*(int(x) for x in self.market.risk_params()))
+
+    def borrow_rate(self) -> int:
+        return int(self.lens.borrow_rate(self.market))
+
+
+def deploy_world(project, admin, guardian, signers: list, price: int, pool_collateral: int, log) -> DemoDeployment:
+    """Mock tokens and a seeded pool (`oracle.deploy`'s helpers), the oracle with the keepers as its
+    signers and QUORUM, the factory and one market with the default parameters. (The oracle is wired
+    here rather than through `deploy.deploy_system`, whose oracle wiring names one keeper.)"""
     from oracle import deploy as d
+
+    loan = d.deploy_mock_token(project, admin, "Mock USD Coin", "mUSDC", d.LOAN_DECIMALS)
+    coll = d.deploy_mock_token(project, admin, "Mock Wrapped Ether", "mWETH", d.COLLATERAL_DECIMALS)
+    pool = d.deploy_pool(project, admin, loan, coll, price, pool_collateral)
+    oracle = admin.deploy(project.RiskOracle, guardian.address, [s.address for s in signers], QUORUM)
+    oracle.add_asset(coll.address, loan.address, sender=admin)
+    asset_id = int(oracle.asset_id(coll.address, loan.address))
+    blueprint = admin.declare(project.Market, sender=admin).contract_address
+    feed_check = admin.deploy(project.FeedCheck)
+    factory = admin.deploy(project.MarketFactory, blueprint, oracle.address, feed_check.address)
+    lens = admin.deploy(project.MarketLens)
+    factory.create_market(loan.address, coll.address, asset_id, d.risk_tuple(model.RiskParams()),
+                          d.rates_tuple(model.RateParams()), "Ballast WETH/USDC", "bWETH-USDC", sender=admin)  # fmt: skip
+    market = factory.market_for(loan.address, coll.address)
+    log(f"RiskOracle {oracle.address}: {len(signers)} signers, quorum {QUORUM}; market {market}")
+    return DemoDeployment(oracle.address, market, factory.address, pool.address, loan.address, coll.address,
+                          asset_id, [s.address for s in signers], QUORUM, lens.address)  # fmt: skip
+
+
+def setup_world(project, path: PricePath, log) -> World:
+    from ape import accounts
 
     acc = accounts.test_accounts
     admin = acc[ADMIN]
+    keepers = [acc[KEEPER], *(acc.generate_test_account() for _ in range(KEEPERS - 1))]
     price0 = float(path.close[0])
     pool_coll = max(1, round(POOL_VALUE / price0))
-    cfg = d.DeployConfig(
-        keeper=acc[KEEPER].address,
-        guardian=acc[GUARDIAN].address,
-        price=max(1, round(price0)),
-        pool_collateral=pool_coll,
-    )
-    dep = d.deploy_system(project, admin, "ethereum:local", chain.chain_id, cfg, local=True, log=log)
+    dep = deploy_world(project, admin, acc[GUARDIAN], keepers, max(1, round(price0)), pool_coll, log)
     loan = project.MockERC20.at(dep.loan_token)
     coll = project.MockERC20.at(dep.collateral_token)
     pool = project.ConstantProductPool.at(dep.pool)
@@ -293,7 +373,7 @@ def setup_world(project, path: PricePath, log) -> World:
         collateral=coll,
         pool=pool,
         admin=admin,
-        keeper=acc[KEEPER],
+        keepers=keepers,
         lender=acc[LENDER],
         borrowers=[acc[i] for i in BORROWERS],
         watcher=acc[WATCHER],
@@ -302,6 +382,7 @@ def setup_world(project, path: PricePath, log) -> World:
         coll_unit=10 ** int(coll.decimals()),
         ref_collateral=0,
     )
+    w.views = MarketViews(w.market, project.MarketLens.at(dep.lens))
     # Move the pool to the exact first close (deploy seeds it at a rounded price).
     move_pool_to(w, price0)
     return w
@@ -314,17 +395,17 @@ def fund_and_borrow(w: World, log) -> None:
     w.loan.mint(w.lender, amount, sender=w.admin)
     w.loan.approve(market, amount, sender=w.lender)
     market.deposit(amount, w.lender, sender=w.lender)
-    price = int(w.oracle.metrics(w.dep.asset_id)[0])
+    price = int(w.oracle.metrics(w.dep.asset_id)[0])  # loan raw per collateral raw, at PRICE_SCALE
     for b, size in zip([*w.borrowers, w.watcher], [*BORROWER_SIZES, WATCHER_SIZE]):
         coll_value = POOL_VALUE * size / 1000 * w.loan_unit  # loan raw units
-        coll_amount = int(coll_value * WAD // price)
+        coll_amount = int(coll_value * model.PRICE_SCALE // price)
         w.collateral.mint(b, coll_amount, sender=w.admin)
         w.collateral.approve(market, coll_amount, sender=b)
         market.supply_collateral(coll_amount, b, sender=b)
     for b, frac in zip(w.borrowers, BORROW_FRACTIONS):
-        amount = int(int(market.max_borrowable(b)) * frac)
+        amount = int(w.views.max_borrowable(b) * frac)
         market.borrow(amount, b, sender=b)
-    w.ref_collateral = int(market.position(w.watcher)[0])
+    w.ref_collateral = w.views.position(w.watcher)[0]
     # The liquidator holds loan tokens to repay debt with.
     stash = LENDER_DEPOSIT * w.loan_unit
     w.loan.mint(w.liquidator, stash, sender=w.admin)
@@ -361,10 +442,13 @@ def move_pool_to(w: World, human_price: float) -> None:
 # --- keeper ------------------------------------------------------------------------------------
 
 
-class DemoKeeper:
-    """The real keeper (`oracle.keeper.Keeper`: pool source, EWMA sigma, posting policy, guardrail
-    clipping, signed transactions through `oracle.chain`), ticked once per simulated hour; it pokes
-    the market right after each post."""
+class DemoKeepers:
+    """Three real keepers (`oracle.keeper.Keeper`: time-weighted pool source, EWMA sigma, posting policy,
+    guardrail clipping, signed reports, peers over HTTP, turns, transactions through `oracle.chain`),
+    in this process, each with its own HTTP server (/report, /metrics) on a free port and the other two
+    as its peers. The demo drives the chain's clock, so it plays each round itself: every live keeper
+    checks in turn order until the round landed, the clock moving one turn whenever nobody relayed. The
+    one that relays pokes the market."""
 
     def __init__(self, w: World, uri: str):
         from oracle.chain import Rpc, Sender
@@ -373,25 +457,67 @@ class DemoKeeper:
         from oracle.sources.pool import PoolSource
 
         rpc = Rpc([uri])
-        source = PoolSource(rpc, w.dep.pool, collateral=w.dep.collateral_token)
-        asset = Asset(label=w.dep.collateral_token, asset_id=w.dep.asset_id, sources=[source])
-        # The demo ticks once per simulated hour and posts at every tick: the heartbeat sits a little
-        # under the hour (the chain's clock moves by the hour give or take the seconds of the swaps).
-        policy = PolicyParams(heartbeat=HOUR - HEARTBEAT_SLACK)
-        settings = Settings(loan_decimals=int(w.loan.decimals()), policy=policy)
-        # `--poke` as `ballast keeper run` has it: the market's ramp moves right after each post.
-        self.keeper = Keeper(Sender(w.keeper, rpc, poll=0.02), w.dep.oracle, [asset], settings,
-                             pokes=[w.dep.market])  # fmt: skip
-        self.keeper.check_setup()
+        ports = [free_port() for _ in w.keepers]
+        self.urls = [f"http://127.0.0.1:{p}/report" for p in ports]
+        # Rounds of an hour, as the demo's clock moves; the heartbeat a little under the hour, so every
+        # round is due (the chain's clock moves by the hour give or take the seconds of the swaps).
+        settings = {"interval": 0, "round_seconds": HOUR, "turn_seconds": TURN_SECONDS, "peer_timeout": 2.0,
+                    "policy": PolicyParams(heartbeat=HOUR - HEARTBEAT_SLACK)}  # fmt: skip
+        self.keepers, self.servers = [], []
+        for i, account in enumerate(w.keepers):
+            source = PoolSource(rpc, w.dep.pool, window=TWAP_SECONDS)
+            asset = Asset(label="mWETH", asset_id=w.dep.asset_id, sources=[source])
+            peers = [u for j, u in enumerate(self.urls) if j != i]
+            keeper = Keeper(Sender(account, rpc, poll=0.02), w.dep.oracle, [asset], Settings(**settings),
+                            pokes=[w.dep.market], peers=peers)  # fmt: skip
+            keeper.check_setup()
+            self.keepers.append(keeper)
+            self.servers.append(keeper.telemetry.serve(ports[i], book=keeper.book))
+        self.alive = list(range(len(self.keepers)))
         self.oracle, self.asset_id = w.oracle, w.dep.asset_id
         self.posts = 0
         self.pokes = 0
+        self.relayed_by: list[int] = []  # per round: the index of the keeper that relayed (-1: none)
+        self.fallbacks = 0  # rounds relayed by a keeper other than the turn's owner
 
-    def tick(self) -> bool:
-        result = self.keeper.tick()
-        self.posts += int(result.posted)
-        self.pokes += sum(1 for tx in result.pokes.values() if tx)
-        return result.posted
+    def stop(self, i: int) -> None:
+        """Keeper i is gone: it checks no more and its HTTP server goes down (its peers see it down)."""
+        self.alive.remove(i)
+        self.servers[i].shutdown()
+        self.servers[i].server_close()
+
+    def close(self) -> None:
+        for i in list(self.alive):
+            self.stop(i)
+
+    def tick(self, max_turns: int = KEEPERS) -> bool:
+        """Play the round of the chain's current time; True when it landed (relayed by a live keeper).
+        The keepers check in reverse turn order, so that the turn's owner, last, finds the others'
+        reports published and relays at once; when nobody relayed (the owner is stopped), the clock
+        moves one turn and they check again."""
+        from ape import chain
+
+        relayer = -1
+        number = chain.blocks.head.timestamp // HOUR
+        order = sorted(self.alive, key=lambda i: -self.keepers[i].turn_position(number))
+        for turn in range(max_turns + 1):
+            for i in order:
+                result = self.keepers[i].tick()
+                if result.posted:
+                    relayer = i
+                    self.posts += 1
+                    self.pokes += sum(1 for tx in result.pokes.values() if tx)
+            rounds = [self.keepers[i].round for i in self.alive]
+            if relayer >= 0 or any(r is not None and r.outcome for r in rounds):
+                break
+            if turn < max_turns:  # nobody's turn yet: the next in turn may relay a turn later
+                chain.pending_timestamp = chain.blocks.head.timestamp + TURN_SECONDS
+                chain.mine()
+        self.relayed_by.append(relayer)
+        if relayer >= 0:
+            rnd = self.keepers[relayer].round
+            self.fallbacks += int(rnd is not None and self.keepers[relayer].turn_position(rnd.number) > 0)
+        return relayer >= 0
 
 
 # --- one hour ----------------------------------------------------------------------------------
@@ -415,37 +541,39 @@ class Row:
     liquidations: int  # this hour
     liquidations_total: int
     borrower_cr: list[float] = field(default_factory=list)  # value / debt per borrower (nan: no debt)
+    relayer: int = -1  # the keeper (0, 1, 2) that relayed this hour's batch; -1: none landed
+    keepers: int = KEEPERS  # keepers running this hour
 
 
 def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> Row:
     from ape import chain
 
     o = w.oracle.metrics(w.dep.asset_id)
-    price_wad, sigma, depth = int(o[0]), int(o[1]), int(o[2])
-    m = w.market
+    price, sigma, depth = int(o[0]), int(o[1]), int(o[2])  # price: loan raw per collateral raw at 1e36
+    m = w.views
     at_risk = 0
     crs = []
     for b in w.borrowers:
-        coll, debt = (int(x) for x in m.position(b))
+        coll, debt = m.position(b)
         if debt > 0:
-            if int(m.health_factor(b)) < AT_RISK_HF:
+            if m.health_factor(b) < AT_RISK_HF:
                 at_risk += 1
-            crs.append(coll * price_wad / WAD / debt)
+            crs.append(coll * price / model.PRICE_SCALE / debt)
         else:
             crs.append(float("nan"))
     return Row(
         hour=hour,
         time=chain.blocks.head.timestamp,
         phase=phase,
-        price=price_wad / WAD * w.coll_unit / w.loan_unit,
+        price=price / model.PRICE_SCALE * w.coll_unit / w.loan_unit,
         sigma=sigma / WAD,
         depth=depth / w.loan_unit,
-        h_init=int(m.h_init_of(w.watcher)) / WAD,
-        h_maint=int(m.h_maint_of(w.watcher)) / WAD,
-        h_maint_target=maint_target(w, price_wad, sigma, depth) / WAD,
-        cr_init=int(m.required_ratio(w.ref_collateral, True)) / WAD,
-        cr_maint=int(m.required_ratio(w.ref_collateral, False)) / WAD,
-        maint_base=int(m.maint_base()) / WAD,
+        h_init=m.h_init_of(w.watcher) / WAD,
+        h_maint=m.h_maint_of(w.watcher) / WAD,
+        h_maint_target=maint_target(w, price, sigma, depth) / WAD,
+        cr_init=m.required_ratio(w.ref_collateral, True) / WAD,
+        cr_maint=m.required_ratio(w.ref_collateral, False) / WAD,
+        maint_base=m.maint_base() / WAD,
         at_risk=at_risk,
         liquidations=liq_hour,
         liquidations_total=liq_total,
@@ -453,12 +581,14 @@ def read_row(w: World, hour: int, phase: str, liq_hour: int, liq_total: int) -> 
     )
 
 
-def maint_target(w: World, price_wad: int, sigma: int, depth: int) -> int:
+def maint_target(w: World, price: int, sigma: int, depth: int) -> int:
     """The reference position's H_maint once the ramp has caught up (WAD): `oracle.model`'s exact mirror
-    of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data."""
-    p = model.RiskParams(*(int(x) for x in w.market.risk_params()))
-    value = model.collateral_value(int(w.market.position(w.watcher)[0]), price_wad)
-    base = model.maint_base_target(p, sigma, int(w.market.borrow_rate()))
+    of the market's math, fed with the market's risk parameters and borrow rate and the oracle's data
+    (the collateral's value as Market.vy takes it: amount * price // PRICE_SCALE)."""
+    m = w.views
+    p = m.risk_params()
+    value = m.position(w.watcher)[0] * price // model.PRICE_SCALE
+    base = model.maint_base_target(p, sigma, m.borrow_rate())
     return model.h_maint(p, base, value, depth)
 
 
@@ -486,23 +616,50 @@ def play_on(node: Anvil, path: PricePath, progress: bool, echo) -> dict:
 
     os.environ["APE_FOUNDRY_HOST"] = node.uri
     logger.set_level(LogLevel.ERROR)
-    logging.getLogger("ballast").setLevel(logging.WARNING)
+    logging.getLogger("ballast").setLevel(logging.ERROR)  # a stopped keeper is announced by the demo itself
     project = Project(REPO_ROOT)
-    with networks.parse_network_choice("ethereum:local:foundry", disconnect_after=True):
+    # disconnect_after=False: the demo stops its own anvil; ape's disconnect walks its provider registry
+    # (tens of seconds on a busy machine) for a node that is about to be gone anyway
+    with networks.parse_network_choice("ethereum:local:foundry", disconnect_after=False):
         own_interrupts()  # connecting may install ape's handlers again
         w = setup_world(project, path, echo)
-        keeper = DemoKeeper(w, node.uri)
-        chain.pending_timestamp = int(path.t[0]) + HOUR
-        chain.mine()
-        keeper.tick()
-        fund_and_borrow(w, echo)
-        rows = play(w, keeper, path, progress, echo)
-        summary = summarise(w, keeper, rows)
+        keepers = DemoKeepers(w, node.uri)
+        try:
+            chain.pending_timestamp = int(path.t[0]) + HOUR
+            chain.mine()
+            keepers.tick()
+            fund_and_borrow(w, echo)
+            rows = play(w, keepers, path, progress, echo)
+        finally:
+            keepers.close()
+        summary = summarise(w, keepers, rows)
         summary["anvil_pid"] = node.proc.pid if node.proc else None
-    return {"label": path.label, "rows": [r.__dict__ for r in rows], "summary": summary}
+    return {"label": path.label, "rows": [r.__dict__ for r in rows], "summary": summary,
+            "keepers": keepers_report(w, keepers, rows)}  # fmt: skip
 
 
-def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) -> list[Row]:
+def keepers_report(w: World, keepers: DemoKeepers, rows: list[Row]) -> dict:
+    """Who relayed what: batches per keeper, rounds relayed by a fallback (the turn's owner was stopped),
+    rounds that landed nothing."""
+    return {
+        "signers": w.dep.signers,
+        "quorum": w.dep.quorum,
+        "relayed": [sum(1 for r in rows if r.relayer == i) for i in range(len(w.keepers))],
+        "stopped_at_hour": next((r.hour for r in rows if r.keepers < len(w.keepers)), None),
+        "fallback_rounds": keepers.fallbacks,
+        "missed_rounds": sum(1 for r in rows if r.relayer < 0),
+    }
+
+
+def keepers_line(k: dict) -> str:
+    """One line on the keeper network: who relayed, the fallbacks after the stop, missed rounds."""
+    relayed = ", ".join(f"keeper {i + 1}: {n}" for i, n in enumerate(k["relayed"]))
+    stopped = f"keeper {len(k['relayed'])} stopped at hour {k['stopped_at_hour']}; " if k["stopped_at_hour"] else ""
+    return (f"keepers ({len(k['signers'])} signers, quorum {k['quorum']}): batches relayed by {relayed}; "
+            f"{stopped}{k['fallback_rounds']} rounds relayed by the next in turn, {k['missed_rounds']} missed")  # fmt: skip
+
+
+def play(w: World, keepers: DemoKeepers, path: PricePath, progress: bool, echo) -> list[Row]:
     from ape import chain
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -517,18 +674,27 @@ def play(w: World, keeper: DemoKeeper, path: PricePath, progress: bool, echo) ->
         TimeElapsedColumn(),
         TextColumn("{task.description}"),
     )
+    stop_at = max(1, len(path) // 2)  # one keeper is stopped half-way through
     with Progress(*cols, disable=not progress, transient=False) as bar:
         say = bar.console.print if progress else echo
         say(ROW_HEADER)
         task = bar.add_task("", total=len(path) - 1)
         for i in range(1, len(path)):
+            if i == stop_at:
+                keepers.stop(KEEPERS - 1)
+                say(f"---- hour {i}: keeper {KEEPERS} of {KEEPERS} stopped; its turns fall back to the next, "
+                    f"the {len(keepers.alive)} left make the quorum of {QUORUM}")  # fmt: skip
             end_of_hour = int(path.t[i]) + HOUR
             chain.pending_timestamp = max(end_of_hour, chain.blocks.head.timestamp + 1)
             move_pool_to(w, float(path.close[i]))
-            keeper.tick()
-            done = liquidate_round(w.market, w.project, w.liquidator, echo=lambda msg: None)
+            # the pool's time-weighted window passes at the new price, then the keepers' round
+            chain.pending_timestamp = chain.blocks.head.timestamp + TWAP_SECONDS
+            chain.mine()
+            keepers.tick()
+            done = liquidate_round(w.market, w.project, w.liquidator, echo=lambda msg: None, lens=w.dep.lens)
             total_liq += len(done)
             row = read_row(w, i, path.phase[i] if path.phase else "", len(done), total_liq)
+            row.relayer, row.keepers = keepers.relayed_by[-1], len(keepers.alive)
             rows.append(row)
             say(format_row(row))
             bar.update(task, advance=1, description=row.phase)
@@ -547,7 +713,7 @@ def format_row(r: Row) -> str:
     )
 
 
-def summarise(w: World, keeper: DemoKeeper, rows: list[Row]) -> dict:
+def summarise(w: World, keeper: DemoKeepers, rows: list[Row]) -> dict:
     m = w.market
     open_debt = sum(int(m.position(b)[1]) for b in w.borrowers) / w.loan_unit
     return {
@@ -718,6 +884,7 @@ def command(csv_file, start, hours, seed, plot_out, json_out, no_progress):
     except KeyboardInterrupt:
         raise BallastError("interrupted; anvil stopped") from None
     print_summary(report)
+    click.echo(keepers_line(report["keepers"]))
     info = plot(report, Path(plot_out), dates=csv_file is not None)
     click.echo(f"plot: {info.path}")
     for label, hour in info.hidden.items():

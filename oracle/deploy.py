@@ -3,13 +3,14 @@
 A deployment converges: `plan_system` compares what the config asks for with what the record
 (deployments/<ecosystem>-<network>.json) and the chain already hold, and returns the steps that are
 missing, each one line a user can read before anything is sent. On a fresh chain that is everything:
-RiskOracle, the Market blueprint, MarketFactory, the oracle's wiring (`wire_oracle`: asset, keeper,
-guardian) and one market with the default parameters of `oracle.model` (`RiskParams()`, `RateParams()`)
-unless the config overrides them; on local chains and forks also two mock tokens and a seeded
-ConstantProductPool. A second identical deploy finds every contract on chain and plans nothing: it
-sends no transaction. A changed guardian or parameter plans only that call. `Plan.run` sends the steps
-in order and saves the record after each one, so a deploy that fails halfway resumes where it stopped.
-`deploy_system` (the demo, the tests) plans and runs on a fresh chain in one call.
+RiskOracle with its signer set and quorum, the (collateral, loan) asset pair and the guardian
+(`wire_oracle`), the Market blueprint, FeedCheck, MarketFactory, one market with the default parameters
+of `oracle.model` (`RiskParams()`, `RateParams()`) unless the config overrides them, its price feed when
+the config names one, and a MarketLens (the views); on local chains and forks also two mock tokens and a
+seeded ConstantProductPool. A second identical deploy finds every contract on chain and plans nothing:
+it sends no transaction. A changed guardian, signer set, parameter or price feed plans only that call.
+`Plan.run` sends the steps in order and saves the record after each one, so a deploy that fails halfway
+resumes where it stopped. `deploy_system` (the tests) plans and runs on a fresh chain in one call.
 
 `connect` turns the usual user mistakes (unknown network, unreachable RPC, a dead APE_FOUNDRY_HOST) into
 `BallastError`, one line and a non-zero exit; accounts come from the one loader of every command,
@@ -41,12 +42,65 @@ DEFAULT_PRICE = 2_000  # loan tokens per collateral token
 POOL_COLLATERAL = 5_000  # collateral tokens seeded into the demo pool
 
 
+@dataclass(frozen=True)
+class PriceFeed:
+    """A Chainlink-compatible feed that cross-checks the oracle's price for new risk
+    (`Market.set_price_feed`); `feed` None removes it."""
+
+    feed: str | None
+    max_deviation: int = 2 * model.WAD // 100  # largest |oracle - feed| / feed (WAD, a multiple of 1e9)
+    max_age: int = 3_600  # largest age of the feed's answer, seconds
+
+    def as_tuple(self) -> tuple[str, int, int]:
+        if self.feed is None:
+            return ZERO_ADDRESS, 0, 0
+        return self.feed, self.max_deviation, self.max_age
+
+    @classmethod
+    def from_dict(cls, data, source: str) -> PriceFeed:
+        if data is None or (isinstance(data, str) and data.lower() == "none"):
+            return cls(None)
+        if not isinstance(data, dict):
+            raise BallastError(f"{source}: price_feed: expected feed, max_deviation, max_age (or none)")
+        bad = sorted(set(data) - {"feed", "max_deviation", "max_age"})
+        if bad:
+            raise BallastError(f"{source}: unknown price_feed field(s) {', '.join(bad)}")
+        feed = data.get("feed")
+        if feed is None or str(feed).lower() == "none":
+            return cls(None)
+        if not _is_address(str(feed)):
+            raise BallastError(f"{source}: price_feed: feed {feed!r} is not an address")
+        kw = {}
+        for key in ("max_deviation", "max_age"):
+            if key in data:
+                try:
+                    kw[key] = int(str(data[key]).replace("_", ""))
+                except ValueError:
+                    raise BallastError(f"{source}: price_feed: {key}: not an integer: {data[key]!r}") from None
+        return cls(str(feed), **kw)
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _is_address(text: str) -> bool:
+    from web3 import Web3
+
+    return Web3.is_address(text)
+
+
+def default_quorum(n: int) -> int:
+    """More than half of the signers: the smallest quorum the oracle accepts."""
+    return n // 2 + 1
+
+
 @dataclass
 class DeployConfig:
     """What a deployment may override (from `--config FILE`, JSON or YAML)."""
 
-    keeper: str | None = None  # address; default: the deployer
-    guardian: str | None = None  # address; default: the deployer
+    signers: list[str] | None = None  # the oracle's signer set (addresses or ape aliases); default: the deployer
+    quorum: int | None = None  # signatures a report needs; default: more than half of the signers
+    guardian: str | None = None  # address or ape alias; default: the deployer
     loan_token: str | None = None  # required on live networks unless mock_tokens
     collateral_token: str | None = None
     mock_tokens: bool | None = None  # default: True on local chains and forks only
@@ -57,6 +111,12 @@ class DeployConfig:
     market_symbol: str = "bWETH-USDC"
     risk: model.RiskParams = field(default_factory=model.RiskParams)
     rates: model.RateParams = field(default_factory=model.RateParams)
+    price_feed: PriceFeed | None = None  # None: the deploy leaves the market's feed as it is
+
+    def signer_set(self, deployer: str, resolve=lambda name: name) -> tuple[list[str], int]:
+        """The signers and the quorum this config asks for; `resolve` turns an alias into its address."""
+        signers = [resolve(s) for s in self.signers] if self.signers else [deployer]
+        return signers, self.quorum if self.quorum is not None else default_quorum(len(signers))
 
     @classmethod
     def load(cls, path: str | Path | None) -> DeployConfig:
@@ -82,6 +142,11 @@ class DeployConfig:
     def from_dict(cls, data: dict, source: str = "config") -> DeployConfig:
         if not isinstance(data, dict):
             raise BallastError(f"{source}: expected a mapping at the top level")
+        if "keeper" in data:
+            raise BallastError(
+                f"{source}: 'keeper' is gone: the oracle takes reports signed by k of n signers; set "
+                "`signers: [ADDRESS, ...]` (the keepers' accounts) and `quorum: K`"
+            )
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -90,14 +155,33 @@ class DeployConfig:
         for key, kind in (("risk", model.RiskParams), ("rates", model.RateParams)):
             if key in kw:
                 sub = kw[key] or {}
+                if not isinstance(sub, dict):
+                    raise BallastError(f"{source}: {key}: expected a mapping of fields")
                 names = {f.name for f in dataclasses.fields(kind)}
                 bad = sorted(set(sub) - names)
                 if bad:
                     raise BallastError(f"{source}: unknown {key} field(s) {', '.join(bad)}")
                 try:
-                    kw[key] = kind(**{k: int(v) for k, v in sub.items()})
+                    kw[key] = kind(**{k: int(str(v).replace("_", "")) for k, v in sub.items()})
                 except (TypeError, ValueError) as exc:
                     raise BallastError(f"{source}: {key}: {exc}") from None
+        if "signers" in kw:
+            signers = kw["signers"]
+            if isinstance(signers, str):
+                signers = [part for part in signers.replace(",", " ").split() if part]
+            if not isinstance(signers, list) or not signers:
+                raise BallastError(f"{source}: signers: expected a list of addresses (or ape account aliases)")
+            for a in signers:
+                if not isinstance(a, str) or not a or (a.lower().startswith("0x") and not _is_address(a)):
+                    raise BallastError(f"{source}: signers: {a!r} is not an address")
+            kw["signers"] = list(signers)
+        if kw.get("quorum") is not None:
+            try:
+                kw["quorum"] = int(kw["quorum"])
+            except (TypeError, ValueError):
+                raise BallastError(f"{source}: quorum: not an integer: {kw['quorum']!r}") from None
+        if "price_feed" in kw:
+            kw["price_feed"] = PriceFeed.from_dict(kw["price_feed"], source)
         return cls(**kw)
 
 
@@ -111,14 +195,18 @@ class Deployment:
     deployer: str
     oracle: str = ""
     market_blueprint: str = ""
+    feed_check: str = ""
     factory: str = ""
+    lens: str = ""
     market: str = ""
     loan_token: str = ""
     collateral_token: str = ""
     asset_id: int = 0
-    keeper: str = ""
+    signers: list[str] = field(default_factory=list)  # the oracle's signer set
+    quorum: int = 0  # signatures a report needs
     guardian: str = ""
     pool: str | None = None
+    price_feed: dict | None = None  # {feed, max_deviation, max_age} when the market has a feed
     block: int = 0  # the chain's head just before the first deploy (its events come after it)
     deployed_at: int = 0  # unix time of the first deploy
     risk: dict = field(default_factory=dict)
@@ -466,10 +554,19 @@ def plan_system(
     )
     if factory_ok:
         dep.factory = b.c["factory"].address
+        dep.feed_check = str(b.c["factory"].FEED_CHECK())  # the one its markets call
     else:
         b.c.pop("factory", None)
-        steps.append(Step("deploy MarketFactory(blueprint, oracle)", lambda: _deploy_factory(b)))
+        if found("feed_check", prior and prior.feed_check):
+            dep.feed_check = b.c["feed_check"]
+        else:
+            steps.append(Step("deploy FeedCheck (the markets' price-feed checker)", lambda: _deploy_feed_check(b)))
+        steps.append(Step("deploy MarketFactory(blueprint, oracle, feed_check)", lambda: _deploy_factory(b)))
     steps += _market_steps(b, factory_ok)
+    if found("lens", prior and prior.lens):
+        dep.lens = b.c["lens"]
+    else:
+        steps.append(Step("deploy MarketLens (health, positions and ramp views)", lambda: _deploy_lens(b)))
     return Plan(dep=dep, steps=steps, notes=notes, stale=stale)
 
 
@@ -507,42 +604,51 @@ def _token_steps(b: _Build, prior: Deployment | None, use_mocks: bool, found) ->
 
 def wire_oracle(b: _Build, prior: Deployment | None, found) -> list[Step]:
     """The RiskOracle and its wiring, the ONE place that knows the oracle's constructor and admin calls:
-    deploy it (guardian), register the collateral as an asset, allowlist the keeper, set the guardian.
-    Each step is planned only when the chain does not have it already. Fills the record's `oracle`,
-    `asset_id`, `keeper` and `guardian`."""
+    deploy it (guardian, signer set, quorum), register the (collateral, loan) pair as an asset, set the
+    signer set and the guardian when they differ from the config. Each step is planned only when the
+    chain does not have it already. Fills the record's `oracle`, `asset_id`, `signers`, `quorum` and
+    `guardian`."""
+    from oracle.accounts import address_of
+
     cfg, dep, deployer, project = b.cfg, b.dep, b.deployer, b.project
-    keeper = cfg.keeper or deployer.address
-    guardian = cfg.guardian or deployer.address
-    dep.keeper, dep.guardian = keeper, guardian
+    local = is_local(dep.network.split(":")[-1])
+    signers, quorum = cfg.signer_set(deployer.address, lambda name: address_of(name, local=local))
+    guardian = address_of(cfg.guardian, local=local) if cfg.guardian else deployer.address
+    dep.signers, dep.quorum, dep.guardian = signers, quorum, guardian
 
     def deploy_oracle():
-        b.c["oracle"] = deployer.deploy(project.RiskOracle, guardian)
+        b.c["oracle"] = _deploy(project.RiskOracle, deployer, guardian, signers, quorum)
         dep.oracle = b.c["oracle"].address
 
     def add_asset():
         oracle = b.c["oracle"]
-        transact(oracle, "add_asset", dep.collateral_token, sender=deployer)
-        dep.asset_id = int(oracle.asset_id(dep.collateral_token))
+        transact(oracle, "add_asset", dep.collateral_token, dep.loan_token, sender=deployer)
+        dep.asset_id = int(oracle.asset_id(dep.collateral_token, dep.loan_token))
+
+    def set_signers():
+        transact(b.c["oracle"], "configure_signers", signers, quorum, sender=deployer)
 
     steps: list[Step] = []
     if not found("oracle", prior and prior.oracle, project.RiskOracle):
-        steps.append(Step(f"deploy RiskOracle(guardian={guardian})", deploy_oracle))
-        steps.append(Step("add_asset(collateral token)", add_asset))
-        steps.append(Step(f"set_keeper({keeper}, True)",
-                          lambda: transact(b.c["oracle"], "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
+        steps.append(Step(f"deploy RiskOracle(guardian={guardian}, {len(signers)} signer(s), quorum {quorum})",
+                          deploy_oracle))  # fmt: skip
+        steps.append(Step("add_asset(collateral token, loan token)", add_asset))
         return steps
     oracle = b.c["oracle"]
     dep.oracle = oracle.address
-    asset_id = int(oracle.asset_id(dep.collateral_token)) if dep.collateral_token else 0
+    asset_id = 0
+    if dep.collateral_token and dep.loan_token:
+        asset_id = int(oracle.asset_id(dep.collateral_token, dep.loan_token))
     if asset_id:
         dep.asset_id = asset_id
     else:
-        steps.append(Step("add_asset(collateral token)", add_asset))
-    if not oracle.is_keeper(keeper):
-        steps.append(Step(f"set_keeper({keeper}, True)",
-                          lambda: transact(oracle, "set_keeper", keeper, True, sender=deployer)))  # fmt: skip
-        if prior is not None and prior.keeper and not _same(prior.keeper, keeper):
-            steps[-1].what += f" (the record's keeper {prior.keeper} stays enabled: see ape run configure)"
+        steps.append(Step("add_asset(collateral token, loan token)", add_asset))
+    on_chain = [str(a) for a in oracle.signers()]
+    on_quorum = int(oracle.quorum())
+    if [a.lower() for a in on_chain] != [a.lower() for a in signers] or on_quorum != quorum:
+        steps.append(Step(
+            f"configure_signers({', '.join(signers)}; quorum {quorum}) (was {len(on_chain)} signer(s), quorum "
+            f"{on_quorum}; a new epoch: updates pending under the old set can no longer apply)", set_signers))  # fmt: skip
     if not _same(oracle.guardian(), guardian):
         steps.append(Step(f"set_guardian({guardian})",
                           lambda: transact(oracle, "set_guardian", guardian, sender=deployer)))  # fmt: skip
@@ -553,6 +659,7 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
     cfg, dep, deployer = b.cfg, b.dep, b.deployer
     dep.risk = {k: str(v) for k, v in dataclasses.asdict(cfg.risk).items()}
     dep.rates = {k: str(v) for k, v in dataclasses.asdict(cfg.rates).items()}
+    feed = cfg.price_feed
     market_address = None
     if factory_found and dep.loan_token and dep.collateral_token:
         found_at = str(b.c["factory"].market_for(dep.loan_token, dep.collateral_token))
@@ -567,8 +674,12 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
                      sender=deployer)  # fmt: skip
             dep.market = str(factory.market_for(dep.loan_token, dep.collateral_token))
 
-        return [Step(f"create_market '{cfg.market_name}' ({cfg.market_symbol}) with the config's parameters",
-                     create)]  # fmt: skip
+        steps = [Step(f"create_market '{cfg.market_name}' ({cfg.market_symbol}) with the config's parameters",
+                      create)]  # fmt: skip
+        if feed is not None and feed.feed is not None:
+            steps.append(_feed_step(b, feed))
+        dep.price_feed = _feed_record(feed.as_tuple()) if feed is not None else None
+        return steps
     market = b.project.Market.at(market_address)
     dep.market = market.address
     b.notes.append(f"market {market.address}")
@@ -584,7 +695,37 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
         steps.append(Step(f"set_rate_params({changed})",
                           lambda: transact(market, "set_rate_params", rates_tuple(cfg.rates),
                                            sender=deployer)))  # fmt: skip
+    on_chain = tuple(market.price_feed())
+    current = (str(on_chain[0]), int(on_chain[1]), int(on_chain[2]))
+    dep.price_feed = _feed_record(current)
+    if feed is not None and not _same_feed(current, feed.as_tuple()):
+        steps.append(_feed_step(b, feed, market))
+        dep.price_feed = _feed_record(feed.as_tuple())
     return steps
+
+
+def _feed_record(feed: tuple[str, int, int]) -> dict | None:
+    """The record's `price_feed`: None without a feed."""
+    address, max_deviation, max_age = feed
+    if not int(address, 16):
+        return None
+    return {"feed": address, "max_deviation": str(max_deviation), "max_age": int(max_age)}
+
+
+def _same_feed(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
+    if not int(a[0], 16) and not int(b[0], 16):
+        return True
+    return _same(a[0], b[0]) and (a[1], a[2]) == (b[1], b[2])
+
+
+def _feed_step(b: _Build, feed: PriceFeed, market=None) -> Step:
+    def run():
+        m = market if market is not None else b.project.Market.at(b.dep.market)
+        transact(m, "set_price_feed", *feed.as_tuple(), sender=b.deployer)
+
+    if feed.feed is None:
+        return Step("set_price_feed(none): remove the market's price feed", run)
+    return Step(f"set_price_feed({feed.feed}, max_deviation {feed.max_deviation}, max_age {feed.max_age} s)", run)
 
 
 def _changed(old, new) -> str:
@@ -614,9 +755,36 @@ def _declare_blueprint(b: _Build) -> None:
     b.c["market_blueprint"] = b.dep.market_blueprint = receipt.contract_address
 
 
+def _deploy(container, deployer, *args):
+    """`deployer.deploy(container, *args)`, simulated first: a constructor that would revert (a signer set
+    the oracle refuses, ...) is one line with the contract's message, and nothing is sent."""
+    from ape import chain
+
+    from oracle.views import first_line
+
+    ct = container.contract_type
+    abi = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in ct.abi]
+    w3 = chain.provider.web3
+    tx = w3.eth.contract(abi=abi, bytecode=ct.deployment_bytecode.bytecode).constructor(*args)
+    try:
+        tx.estimate_gas({"from": deployer.address})
+    except Exception as exc:  # noqa: BLE001 - a revert, or a node that refuses the call
+        raise BallastError(f"{ct.name} constructor would revert: {first_line(exc)}") from None
+    return deployer.deploy(container, *args)
+
+
+def _deploy_feed_check(b: _Build) -> None:
+    b.c["feed_check"] = b.dep.feed_check = _deploy(b.project.FeedCheck, b.deployer).address
+
+
 def _deploy_factory(b: _Build) -> None:
-    b.c["factory"] = b.deployer.deploy(b.project.MarketFactory, b.dep.market_blueprint, b.dep.oracle)
+    b.c["factory"] = _deploy(b.project.MarketFactory, b.deployer, b.dep.market_blueprint, b.dep.oracle,
+                             b.dep.feed_check)  # fmt: skip
     b.dep.factory = b.c["factory"].address
+
+
+def _deploy_lens(b: _Build) -> None:
+    b.c["lens"] = b.dep.lens = _deploy(b.project.MarketLens, b.deployer).address
 
 
 def deploy_system(
@@ -628,7 +796,7 @@ def deploy_system(
     local: bool = True,
     log=None,
 ) -> Deployment:
-    """Plan and run a whole deployment on a chain without a record (the demo, the tests); returns the
+    """Plan and run a whole deployment on a chain without a record (the tests); returns the
     addresses. `network` is ecosystem:network."""
     plan = plan_system(project, deployer, network, chain_id, cfg, local=local)
     dep = plan.run(say=None)
@@ -636,10 +804,11 @@ def deploy_system(
     say(f"mock tokens: loan {dep.loan_token}, collateral {dep.collateral_token}")
     if dep.pool:
         say(f"pool: {dep.pool}")
-    say(f"RiskOracle: {dep.oracle}")
+    say(f"RiskOracle: {dep.oracle} ({len(dep.signers)} signer(s), quorum {dep.quorum})")
     say(f"Market blueprint: {dep.market_blueprint}")
     say(f"MarketFactory: {dep.factory}")
     say(f"Market: {dep.market}")
+    say(f"MarketLens: {dep.lens}")
     return dep
 
 
@@ -721,26 +890,27 @@ def configure_system(
     admin,
     dep: Deployment,
     *,
-    keepers_on: tuple[str, ...] = (),
-    keepers_off: tuple[str, ...] = (),
+    signers: list[str] | None = None,
+    quorum: int | None = None,
     guardian: str | None = None,
     risk: dict[str, int] | None = None,
     rates: dict[str, int] | None = None,
     guard: dict[str, int] | None = None,
+    price_feed: PriceFeed | None = None,
     log=None,
 ) -> list[str]:
     """Apply admin changes to a deployed system; returns what was done. Unchanged fields keep their
-    on-chain values (read first), so a change names only what it changes."""
+    on-chain values (read first), so a change names only what it changes: `signers` alone keeps the
+    quorum, `quorum` alone keeps the signers (both go out in one `configure_signers`)."""
     say = log or (lambda msg: None)
     oracle = project.RiskOracle.at(dep.oracle)
     market = project.Market.at(dep.market)
     done: list[str] = []
-    for account in keepers_on:
-        transact(oracle, "set_keeper", account, True, sender=admin)
-        done.append(f"keeper {account} enabled")
-    for account in keepers_off:
-        transact(oracle, "set_keeper", account, False, sender=admin)
-        done.append(f"keeper {account} disabled")
+    if signers is not None or quorum is not None:
+        new_signers = list(signers) if signers is not None else [str(a) for a in oracle.signers()]
+        new_quorum = quorum if quorum is not None else int(oracle.quorum())
+        transact(oracle, "configure_signers", new_signers, new_quorum, sender=admin)
+        done.append(f"signers {', '.join(new_signers)}; quorum {new_quorum} (epoch {int(oracle.epoch())})")
     if guardian:
         transact(oracle, "set_guardian", guardian, sender=admin)
         done.append(f"guardian {guardian}")
@@ -759,6 +929,31 @@ def configure_system(
         new = dataclasses.replace(current, **rates)
         transact(market, "set_rate_params", rates_tuple(new), sender=admin)
         done.append(f"rate params {new}")
+    if price_feed is not None:
+        transact(market, "set_price_feed", *price_feed.as_tuple(), sender=admin)
+        if price_feed.feed is None:
+            done.append("price feed removed")
+        else:
+            done.append(f"price feed {price_feed.feed} (max_deviation {price_feed.max_deviation}, "
+                        f"max_age {price_feed.max_age} s)")  # fmt: skip
     for line in done:
         say(line)
     return done
+
+
+def refresh_record(project, dep: Deployment) -> Deployment:
+    """The record with what `ape run configure` may change read back from the chain: signers, quorum,
+    guardian, the market's parameters and its price feed (the record follows the chain)."""
+    oracle, market = project.RiskOracle.at(dep.oracle), project.Market.at(dep.market)
+    risk = model.RiskParams(*(int(x) for x in market.risk_params()))
+    rates = model.RateParams(*(int(x) for x in market.rate_params()))
+    feed = tuple(market.price_feed())
+    return dataclasses.replace(
+        dep,
+        signers=[str(a) for a in oracle.signers()],
+        quorum=int(oracle.quorum()),
+        guardian=str(oracle.guardian()),
+        risk={k: str(v) for k, v in dataclasses.asdict(risk).items()},
+        rates={k: str(v) for k, v in dataclasses.asdict(rates).items()},
+        price_feed=_feed_record((str(feed[0]), int(feed[1]), int(feed[2]))),
+    )

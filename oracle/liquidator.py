@@ -1,9 +1,11 @@
 """The liquidation bot: `ballast bot run [--config FILE] --network NET [--rpc URL] --account ALIAS
---market ADDR [--once] [--dry-run] [--metrics-port PORT]`.
+[--market ADDR] [--lens ADDR] [--deployments FILE] [--once] [--dry-run] [--metrics-port PORT]`.
 
-Each round it scans every borrower in batches through `Market.positions(start, count)`, and for each
-position the market reports liquidatable it repays just enough debt to bring the position back to
-health (or all of it when that is not possible), receiving the collateral plus the bonus.
+Each round it first pokes the market when `MarketLens.ramping(market)` says a tightening of its
+maintenance ramp is under way (the ramp advances only when poked), then scans every borrower in pages
+of up to 1,000 through `MarketLens.positions(market, start, count)`, and for each position the lens
+reports liquidatable it repays just enough debt to bring the position back to health (or all of it
+when that is not possible), receiving the collateral plus the bonus.
 
 The size: repaying R seizes R * (1 + b) / p collateral, so the position is healthy again when
     D - R <= (V - R * (1 + b)) * (1 - H)    i.e.    R >= (D - V * (1 - H)) / (1 - (1 + b) * (1 - H))
@@ -15,7 +17,8 @@ What it reports is what happened on chain: the `Liquidated` event's repaid and s
 market caps a repayment at what the collateral pays for), and any `BadDebtRealized` the liquidation
 wrote off against lenders. Logs are JSON lines on stderr (`oracle.logs`), like the keeper's; metrics
 are served for Prometheus with `--metrics-port`. `--dry-run` simulates each liquidation (eth_call) and
-sends nothing. Reads go through `oracle.views.MarketReader`.
+sends nothing, pokes included. Reads go through `oracle.views.MarketReader`; the market and the lens
+come from the flags or the deployments file (`oracle.views.market_and_lens`).
 
 Faults: a liquidation that would revert (another liquidator was faster, the price moved) is logged
 and skipped; an unreachable node, a missing account, a bot without funds, or `--max-failures` failed
@@ -39,7 +42,7 @@ from oracle.errors import BallastError
 from oracle.logs import configure, emit
 
 WAD = model.WAD
-BATCH = 100  # positions per view call (the view returns at most 100)
+BATCH = 1_000  # positions per view call (MarketLens.positions returns at most 1,000)
 MARGIN_BPS = 100  # repay 1% more than the exact restore amount
 MAX_UINT = 2**256 - 1
 
@@ -96,6 +99,7 @@ class Telemetry:
         self.liquidatable = Gauge("ballast_bot_liquidatable", "Liquidatable positions seen in the last round",
                                   registry=r)  # fmt: skip
         self.last_round = Gauge("ballast_bot_last_round_timestamp", "Wall time of the last round", registry=r)
+        self.pokes = Counter("ballast_bot_pokes", "Pokes of a market whose maintenance ramp was moving", registry=r)
         self.scanned = 0  # borrowers in the last round (for the round_done log line)
 
     def serve(self, port: int, addr: str = "127.0.0.1"):
@@ -129,19 +133,25 @@ def liquidate_round(
     dry_run: bool = False,
     telemetry: Telemetry | None = None,
     reader=None,
+    lens=None,
 ) -> list[Liquidation]:
-    """One pass over all positions; liquidates what the market reports as liquidatable. `market` is the
+    """One pass over all positions; liquidates what the lens reports as liquidatable. `market` is the
     ape contract (transactions go through ape, signed by `liquidator`); reads go through `reader`
-    (`oracle.views.MarketReader`, built here when not given). `echo` gets one human line per
-    liquidation besides the JSON log."""
+    (`oracle.views.MarketReader`, built here with the MarketLens `lens` when not given). A market whose
+    maintenance ramp is moving is poked first. `echo` gets one human line per liquidation besides the
+    JSON log."""
     from oracle.views import MarketReader, first_line
 
-    reader = reader or MarketReader.of(project, market.address)
+    if reader is None:
+        if lens is None:
+            raise BallastError("the liquidation bot reads positions through a MarketLens: pass its address")
+        reader = MarketReader.of(project, market.address, lens)
+    poke_if_ramping(market, reader, liquidator, dry_run, telemetry)
     loan_dec, coll_dec = _decimals_or_none(reader, "loan"), _decimals_or_none(reader, "collateral")
     bonus = reader.bonus()
     loan = reader.token(reader.loan)
     rows = reader.scan(batch)
-    due = [(account, debt) for account, _coll, debt, liquidatable in rows if liquidatable and debt > 0]
+    due = [(account, debt) for account, _coll, debt, _hf, liquidatable in rows if liquidatable and debt > 0]
     if telemetry is not None:
         telemetry.scanned = len(rows)
         telemetry.positions.set(len(rows))
@@ -149,7 +159,7 @@ def liquidate_round(
     done: list[Liquidation] = []
     for account, _debt in due:
         collateral, debt_now = reader.position(account)
-        value = collateral * reader.price() // WAD
+        value = reader.value(collateral)
         repay = repay_to_restore(value, debt_now, reader.h_maint_of(account), bonus)
         if repay == 0:
             continue
@@ -194,6 +204,22 @@ def liquidate_round(
     return done
 
 
+def poke_if_ramping(market, reader, sender, dry_run: bool = False, telemetry: Telemetry | None = None) -> bool:
+    """Poke the market when its maintenance ramp is moving (`MarketLens.ramping`): the ramp advances only
+    when poked, and a liquidation judged by a stale ramp would come late. True when poked (or, on a dry
+    run, when a poke was due)."""
+    if not reader.ramping():
+        return False
+    if dry_run:
+        emit("poke_planned", market=reader.address)
+        return True
+    tx = market.poke(sender=sender)
+    emit("poked", market=reader.address, tx=str(tx.txn_hash))
+    if telemetry is not None:
+        telemetry.pokes.inc()
+    return True
+
+
 def _send(market, liquidator, account: str, repay: int) -> Liquidation:
     """liquidate() through ape; the amounts come from the receipt's events, not from what was offered."""
     tx = market.liquidate(account, repay, sender=liquidator)
@@ -233,20 +259,24 @@ def command():
 @click.option("--rpc", default=None, help='RPC URL instead of ape-config.yaml\'s (env BALLAST_BOT_RPC keeps a key '
               'out of files and command lines)')  # fmt: skip
 @click.option("--account", "alias", required=True, help="ape account alias (TEST::n on local chains)")
-@click.option("--market", "market_address", required=True, help="Market address")
+@click.option("--market", "market_address", default=None, help="Market address (default: the deployments file's)")
+@click.option("--lens", "lens_address", default=None, help="MarketLens address (default: the deployments file's)")
+@click.option("--deployments", type=click.Path(dir_okay=False), default=None,
+              help="deployments JSON (default deployments/<ecosystem>-<network>.json)")  # fmt: skip
 @click.option("--once", is_flag=True, help="one round, then exit")
 @click.option("--dry-run", is_flag=True, help="simulate each liquidation and log it; send nothing")
 @click.option("--interval", default=12.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds between rounds")  # fmt: skip
-@click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH))
+@click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH),
+              help="positions per MarketLens.positions call")  # fmt: skip
 @click.option("--max-failures", default=3, show_default=True, type=click.IntRange(min=1),
               help="consecutive failed rounds before the bot exits non-zero")  # fmt: skip
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, help="serve Prometheus metrics here")
 @click.option("--metrics-addr", default="127.0.0.1", show_default=True, help="address the metrics server binds")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
-def run(network_choice, rpc, alias, market_address, once, dry_run, interval, batch, max_failures, metrics_port,
-        metrics_addr, log_level):  # fmt: skip
+def run(network_choice, rpc, alias, market_address, lens_address, deployments, once, dry_run, interval, batch,
+        max_failures, metrics_port, metrics_addr, log_level):  # fmt: skip
     """Scan all positions and liquidate the unhealthy ones, round after round."""
     import warnings
 
@@ -255,7 +285,7 @@ def run(network_choice, rpc, alias, market_address, once, dry_run, interval, bat
 
     from oracle import deploy as d
     from oracle.accounts import load_account
-    from oracle.views import MarketReader
+    from oracle.views import MarketReader, market_and_lens
 
     configure(log_level)
     logger.set_level(LogLevel.ERROR)  # stderr carries our JSON lines only
@@ -263,7 +293,8 @@ def run(network_choice, rpc, alias, market_address, once, dry_run, interval, bat
         from ape import project
 
         liquidator = load_account(alias, local=d.is_local(provider.network.name), network=network_choice)
-        reader = MarketReader.of(project, market_address)
+        market_address, lens_address = market_and_lens(provider, market_address, lens_address, deployments)
+        reader = MarketReader.of(project, market_address, lens_address)
         market = project.Market.at(reader.address)
         telemetry = Telemetry()
         server = telemetry.serve(metrics_port, metrics_addr) if metrics_port else None
@@ -276,7 +307,7 @@ def run(network_choice, rpc, alias, market_address, once, dry_run, interval, bat
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
         emit("bot_started", network=network_choice, rpc=d.redact(rpc) if rpc else None, market=reader.address,
-             account=liquidator.address, dry_run=dry_run, interval=interval, batch=batch,
+             lens=reader.lens.address, account=liquidator.address, dry_run=dry_run, interval=interval, batch=batch,
              metrics_port=metrics_port)  # fmt: skip
         rounds = total = failures = 0
         try:

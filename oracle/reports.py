@@ -216,3 +216,135 @@ def build_batch(reports: list[SignedReport], signer_set: list[str]) -> Batch:
         signatures.extend([rep.r, rep.vs])
         ids |= i << (8 * k)
     return Batch(first.observed_at, first.deadline, words, signatures, ids, [rep.signer for _, rep in ordered])
+
+
+# --- keeper side: which reports can go into one batch (pure) ------------------------------------------
+
+MAX_WORDS = 160  # RiskOracle.post takes at most this many words (signers x words per report)
+INVALID, MISMATCH, OUTLIER = "invalid", "mismatch", "outlier"  # the fault kinds of `check_report`
+
+
+def report_values(report: SignedReport) -> dict[int, tuple[int, int, int]]:
+    """asset_id -> (price at PRICE_SCALE, depth in raw units, sigma WAD) as the report carries them."""
+    out = {}
+    for half in model.unpack_words(list(report.words)):
+        aid, price, depth, sigma = model.unpack_half(half)
+        out[aid] = (price, depth, sigma)
+    return out
+
+
+def check_report(report: SignedReport, chain_id: int, oracle: str, signers: list[str], observed_at: int,
+                 deadline: int, assets: list[int] | None = None,
+                 base: dict | None = None) -> tuple[str, str] | None:  # fmt: skip
+    """Why `report` cannot join this round's batch, as (fault kind, detail), or None when it can:
+    `invalid` when its signature is not its signer's for this chain and oracle, or its signer is not in
+    the oracle's `signers`; `mismatch` when it is for another round (observation time or deadline), other
+    assets, or says it was clipped against another on-chain state (`meta["base"]`, the stored observation
+    times per asset; unsigned, so it only ever excludes)."""
+    if not report.verify(chain_id, oracle):
+        return INVALID, f"signature is not {report.signer}'s for chain {chain_id} and oracle {oracle}"
+    if report.signer.lower() not in {s.lower() for s in signers}:
+        return INVALID, f"{report.signer} is not a signer of the oracle"
+    if report.observed_at != observed_at or report.deadline != deadline:
+        return MISMATCH, (
+            f"signed for observed_at {report.observed_at} deadline {report.deadline}, "
+            f"not {observed_at} {deadline}"
+        )
+    try:
+        theirs = report_assets(report.words)
+    except (ValueError, AssertionError) as exc:
+        return INVALID, f"malformed words ({exc})"
+    if assets is not None and theirs != list(assets):
+        return MISMATCH, f"covers assets {theirs}, not {list(assets)}"
+    if base is not None:
+        claimed = report.meta.get("base")
+        want = {str(k): int(v) for k, v in base.items()}
+        if not isinstance(claimed, dict) or {str(k): _int_or_none(v) for k, v in claimed.items()} != want:
+            return MISMATCH, f"clipped against base {claimed}, not {want}"
+    return None
+
+
+def _int_or_none(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reference(values: list[int], preferred: int | None) -> int:
+    """The median of `values`; with an even count the `preferred` value (the judge's own) breaks the tie."""
+    pool = sorted(values + ([preferred] if preferred is not None and len(values) % 2 == 0 else []))
+    if len(pool) % 2 == 0:  # even and nothing preferred: the lower middle
+        return pool[len(pool) // 2 - 1]
+    return pool[len(pool) // 2]
+
+
+def select_agreeing(reports: list[SignedReport], max_disagreement: int, max_ratio: float = 2.0,
+                    prefer: str | None = None, max_words: int = MAX_WORDS,
+                    max_signers: int = MAX_SIGNERS) -> tuple[list[SignedReport], dict[str, str]]:  # fmt: skip
+    """Outlier rejection among reports of one round for the same assets. Returns (the reports that agree,
+    {signer: why it was left out}).
+
+    Per asset, the reference of each field is the median over all the reports (with an even count, the
+    report of `prefer`, the judge's own signer, breaks the tie). A report is an outlier when, for any
+    asset, its price lies further than `max_disagreement / 2` (WAD, the oracle's bound on the spread of
+    a batch) from the reference price, or its sigma or depth lies beyond a factor `max_ratio` of the
+    reference. The oracle's own check then runs on what is left (`model.aggregate`: the spread of the
+    prices must be at most `max_disagreement`); while it fails, the report furthest from the reference
+    price goes. At most `max_signers` reports, and their words within `max_words`: the closest first."""
+    if not reports:
+        return [], {}
+    values = {rep.signer: report_values(rep) for rep in reports}
+    assets = list(next(iter(values.values())))
+    own = values.get(prefer) if prefer else None
+    refs: dict[int, tuple[int, int, int]] = {}
+    for aid in assets:
+        refs[aid] = tuple(  # type: ignore[assignment]
+            _reference([v[aid][f] for v in values.values()], own[aid][f] if own else None) for f in range(3)
+        )
+    half = max_disagreement / 2 / model.WAD
+    left_out: dict[str, str] = {}
+    distance: dict[str, float] = {}
+    for rep in reports:
+        worst = 0.0
+        for aid in assets:
+            price, depth, sigma = values[rep.signer][aid]
+            ref_p, ref_d, ref_s = refs[aid]
+            dev = abs(price - ref_p) / ref_p if ref_p else float("inf")
+            worst = max(worst, dev)
+            if dev > half:
+                left_out[rep.signer] = f"asset {aid}: price {dev:.2%} from the median (limit {half:.2%})"
+                break
+            for name, mine, ref in (("sigma", sigma, ref_s), ("depth", depth, ref_d)):
+                if ref > 0 and not (ref / max_ratio <= mine <= ref * max_ratio):
+                    why = f"asset {aid}: {name} {mine / ref:.3g}x the median (limit {max_ratio:g}x)"
+                    left_out[rep.signer] = why
+                    break
+            if rep.signer in left_out:
+                break
+        distance[rep.signer] = worst
+    kept = sorted((r for r in reports if r.signer not in left_out), key=lambda r: distance[r.signer])
+    wps = len(next(iter(reports)).words)
+    limit = min(max_signers, max_words // wps if wps else max_signers)
+    for rep in kept[limit:]:
+        left_out[rep.signer] = f"more reports than one batch holds ({limit})"
+    kept = kept[:limit]
+    while len(kept) > 1:
+        bad = _spread_too_wide(kept, max_disagreement)
+        if bad is None:
+            break
+        aid = bad
+        far = max(kept, key=lambda r: abs(values[r.signer][aid][0] - refs[aid][0]))
+        left_out[far.signer] = f"asset {aid}: the batch's price spread would exceed the oracle's bound"
+        kept.remove(far)
+    return kept, left_out
+
+
+def _spread_too_wide(kept: list[SignedReport], max_disagreement: int) -> int | None:
+    """The first asset whose medians RiskOracle would refuse for their spread, or None."""
+    halves = [model.unpack_words(list(r.words)) for r in kept]
+    for i in range(len(halves[0])):
+        agg = model.aggregate([h[i] for h in halves])
+        if agg.spread > max_disagreement:
+            return agg.asset_id
+    return None

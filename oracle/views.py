@@ -1,11 +1,15 @@
-"""Reads of a market's state, and `ballast position --network NET [--rpc URL] --market ADDR ACCOUNT`.
+"""Reads of a market's state, and `ballast position --network NET [--rpc URL] [--market ADDR] [--lens ADDR]
+[--deployments FILE] ACCOUNT`.
 
 `MarketReader` is the one place where `ballast position` and the liquidation bot read a market: its
-positions, health, haircuts and parameters, its tokens and their decimals, and its oracle's price.
-It talks to the contracts through web3 objects built from the project's compiled ABIs (no hand-made
-selectors), over whatever node ape is connected to. A call that reverts is an exception turned into
-one line here, never a call trace printed by the provider. When views move to a lens contract, this
-class is what changes; its callers do not.
+positions, health, haircuts and parameters, its tokens and their decimals, and its oracle's price. The
+market keeps its raw state (`position`, `state`, `borrowers`); health, haircuts, required ratios, pages
+of positions with their health and whether the ramp is moving come from a `MarketLens`, which computes
+them with the market's own math module as a transaction in the same block would. It talks to the
+contracts through web3 objects built from the project's compiled ABIs (no hand-made selectors), over
+whatever node ape is connected to. A call that reverts is an exception turned into one line here, never
+a call trace printed by the provider. The market and the lens come from the flags or from the
+deployments file that `ape run deploy` wrote (`market_and_lens`).
 
 `ballast position` prints only numbers read from the chain: collateral and debt in token units (each
 token's `decimals()` read from the chain: a token whose decimals cannot be read is an error, never
@@ -26,6 +30,7 @@ from oracle.errors import BallastError
 
 WAD = model.WAD
 NO_DEBT_HF = 2**255  # health_factor() of a position without debt is max uint
+MAX_PAGE = 1_000  # MarketLens.positions returns at most this many positions per call
 
 
 def first_line(exc: BaseException) -> str:
@@ -58,9 +63,10 @@ def format_amount(raw: int, decimals: int, places: int = 6) -> str:
 
 
 class MarketReader:
-    """Read-only view of one Ballast market (and its oracle and tokens) over web3."""
+    """Read-only view of one Ballast market (and its oracle and tokens) over web3; health, haircuts and
+    pages of positions come from a MarketLens (any lens serves any market: it is stateless)."""
 
-    def __init__(self, w3, address: str, abis: dict[str, list[dict]]):
+    def __init__(self, w3, address: str, abis: dict[str, list[dict]], lens: str | None = None):
         from web3 import Web3
 
         if not Web3.is_address(address):
@@ -71,16 +77,18 @@ class MarketReader:
         self.market = w3.eth.contract(address=self.address, abi=abis["Market"])
         self._decimals: dict[str, int] = {}
         self._check()
+        self.lens = self._lens(lens)
 
     @classmethod
-    def of(cls, project, address: str, w3=None) -> MarketReader:
+    def of(cls, project, address: str, lens: str | None = None, w3=None) -> MarketReader:
         """A reader over the node ape is connected to (or `w3`), with the project's ABIs."""
         if w3 is None:
             from ape import chain
 
             w3 = chain.provider.web3
-        abis = {name: abi_of(project, name) for name in ("Market", "RiskOracle", "MockERC20")}
-        return cls(w3, str(getattr(address, "address", address)), abis)
+        abis = {name: abi_of(project, name) for name in ("Market", "MarketLens", "RiskOracle", "MockERC20")}
+        lens = str(getattr(lens, "address", lens)) if lens is not None else None
+        return cls(w3, str(getattr(address, "address", address)), abis, lens)
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -104,11 +112,34 @@ class MarketReader:
             ) from None
         self.oracle = self.w3.eth.contract(address=self.oracle_address, abi=self.abis["RiskOracle"])
 
+    def _lens(self, address: str | None):
+        """The MarketLens at `address`, checked against this market (one line when it is not a lens)."""
+        from web3 import Web3
+
+        if address is None:
+            return None
+        if not Web3.is_address(address):
+            raise BallastError(f"no MarketLens at {address}: not an address")
+        lens = self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abis["MarketLens"])
+        if not self.w3.eth.get_code(lens.address):
+            raise BallastError(f"no MarketLens at {address}: no contract there")
+        try:
+            lens.functions.utilisation(self.address).call()
+        except Exception as exc:  # noqa: BLE001
+            raise BallastError(f"no MarketLens at {address}: its views do not answer ({first_line(exc)})") from None
+        return lens
+
     def _call(self, what: str, fn) -> Any:
         try:
             return fn.call()
         except Exception as exc:  # noqa: BLE001
             raise BallastError(f"cannot read {what} of market {self.address}: {first_line(exc)}") from None
+
+    def _view(self, name: str, *args) -> Any:
+        """MarketLens.`name`(market, *args)."""
+        if self.lens is None:
+            raise BallastError(f"reading {name} of a market needs a MarketLens (--lens ADDRESS)")
+        return self._call(name, getattr(self.lens.functions, name)(self.address, *args))
 
     def token(self, address: str):
         return self.w3.eth.contract(address=address, abi=self.abis["MockERC20"])
@@ -141,14 +172,17 @@ class MarketReader:
     def num_borrowers(self) -> int:
         return int(self._call("num_borrowers", self.market.functions.num_borrowers()))
 
-    def positions(self, start: int, count: int) -> list[tuple[str, int, int, bool]]:
-        rows = self._call("positions", self.market.functions.positions(start, count))
-        return [(str(a), int(c), int(d), bool(liq)) for a, c, d, liq in rows]
+    def positions(self, start: int, count: int) -> list[tuple[str, int, int, int, bool]]:
+        """Borrowers start .. start + count - 1 as (account, collateral, debt, health factor, liquidatable),
+        from the lens (debt with interest to now, health as a liquidation in this block would judge it)."""
+        rows = self._view("positions", start, count)
+        return [(str(a), int(c), int(d), int(hf), bool(liq)) for a, c, d, hf, liq in rows]
 
-    def scan(self, batch: int) -> list[tuple[str, int, int, bool]]:
-        """Every borrower as (account, collateral, debt, liquidatable), read in batches."""
+    def scan(self, batch: int = MAX_PAGE) -> list[tuple[str, int, int, int, bool]]:
+        """Every borrower, read in pages of `batch` (at most MAX_PAGE, the lens's largest page)."""
+        batch = max(1, min(batch, MAX_PAGE))
         total = self.num_borrowers()
-        out: list[tuple[str, int, int, bool]] = []
+        out: list[tuple[str, int, int, int, bool]] = []
         start = 0
         while start < total:
             rows = self.positions(start, min(batch, total - start))
@@ -163,36 +197,71 @@ class MarketReader:
         return int(collateral), int(debt)
 
     def h_maint_of(self, account: str) -> int:
-        return int(self._call("h_maint_of", self.market.functions.h_maint_of(account)))
+        return int(self._view("h_maint_of", account))
+
+    def ramping(self) -> bool:
+        """A tightening of the maintenance ramp is under way: it advances only when the market is poked."""
+        return bool(self._view("ramping"))
 
     def bonus(self) -> int:
         return model.RiskParams(*(int(x) for x in self._call("risk_params", self.market.functions.risk_params()))).bonus
 
     def price(self) -> int:
-        """The oracle's price of the market's collateral (WAD, loan raw units per collateral raw unit)."""
+        """The oracle's price of the market's collateral (loan raw units per collateral raw unit, at
+        model.PRICE_SCALE = 1e36)."""
         return int(self._call("the oracle's metrics", self.oracle.functions.metrics(self.asset_id))[0])
 
+    def value(self, collateral: int) -> int:
+        """The value of `collateral` raw units in loan raw units at the oracle's price (as the market
+        computes it)."""
+        return model.collateral_value(collateral, self.price())
+
     def read_position(self, account: str) -> dict:
-        """The position of `account` from the market's views (raw integers, WAD where a ratio)."""
+        """The position of `account` from the market and the lens (raw integers, WAD where a ratio)."""
         from web3 import Web3
 
         if not Web3.is_address(account):
             raise BallastError(f"account '{account}' is not an address")
         account = Web3.to_checksum_address(account)
-        f = self.market.functions
         collateral, debt = self.position(account)
         return {
             "account": account,
+            "market": self.address,
             "collateral": collateral,
             "debt": debt,
-            "health_factor": int(self._call("health_factor", f.health_factor(account))),
-            "h_init": int(self._call("h_init_of", f.h_init_of(account))),
+            "price": self.price(),
+            "health_factor": int(self._view("health_factor", account)),
+            "h_init": int(self._view("h_init_of", account)),
             "h_maint": self.h_maint_of(account),
-            "cr_init": int(self._call("required_ratio", f.required_ratio(collateral, True))),
-            "cr_maint": int(self._call("required_ratio", f.required_ratio(collateral, False))),
-            "max_borrowable": int(self._call("max_borrowable", f.max_borrowable(account))),
-            "liquidatable": bool(self._call("is_liquidatable", f.is_liquidatable(account))),
+            "cr_init": int(self._view("required_ratio", collateral, True)),
+            "cr_maint": int(self._view("required_ratio", collateral, False)),
+            "max_borrowable": int(self._view("max_borrowable", account)),
+            "liquidatable": bool(self._view("is_liquidatable", account)),
         }
+
+
+def market_and_lens(provider, market: str | None, lens: str | None, deployments: str | None) -> tuple[str, str]:
+    """The market and the MarketLens a command reads: the flags, or the deployments file `ape run deploy`
+    wrote (`--deployments FILE`, by default deployments/<ecosystem>-<network>.json) for what is not
+    given. One line when neither says."""
+    from pathlib import Path
+
+    from oracle import deploy as d
+
+    if market and lens:
+        return market, lens
+    net = provider.network
+    path = Path(deployments) if deployments else d.deployments_path(net.ecosystem.name, net.name)
+    missing = " and ".join(x for x, v in (("--market", market), ("--lens", lens)) if not v)
+    if not path.exists():
+        raise BallastError(f"{missing}: not given, and no deployments file {path} to read it from "
+                           "(pass --deployments FILE)")  # fmt: skip
+    dep = d.read_deployment(path)
+    if dep.chain_id != provider.chain_id:
+        raise BallastError(f"{path} is for chain {dep.chain_id}, connected to chain {provider.chain_id}")
+    if not lens and not dep.lens:
+        raise BallastError(f"{path} names no MarketLens: run `ape run deploy` again (it adds one) or pass --lens")
+    return market or dep.market, lens or dep.lens
 
 
 # --- ballast position --------------------------------------------------------------------------
@@ -212,6 +281,8 @@ def render(pos: dict, loan_decimals: int, coll_decimals: int, loan_symbol: str =
     t.add_row("account", pos["account"])
     t.add_row("collateral", amount(pos["collateral"], coll_decimals, coll_symbol))
     t.add_row("debt", amount(pos["debt"], loan_decimals, loan_symbol))
+    price = model.price_to_human(pos["price"], loan_decimals, coll_decimals)
+    t.add_row("oracle price", f"{price:,.6g} {loan_symbol} per {coll_symbol}".strip())
     hf = pos["health_factor"]
     t.add_row("health factor", "no debt" if hf >= NO_DEBT_HF else _wad(hf))
     t.add_row("H_init / CR_init", f"{_wad(pos['h_init'])} / {_wad(pos['cr_init'])}")
@@ -224,11 +295,15 @@ def render(pos: dict, loan_decimals: int, coll_decimals: int, loan_symbol: str =
 @click.command(name="position")
 @click.option("--network", "network_choice", required=True, help="ecosystem:network[:provider]")
 @click.option("--rpc", default=None, help='RPC URL instead of ape-config.yaml\'s, e.g. --rpc "$SEPOLIA_RPC_URL"')
-@click.option("--market", "market_address", required=True, help="Market address")
+@click.option("--market", "market_address", default=None, help="Market address (default: the deployments file's)")
+@click.option("--lens", "lens_address", default=None, help="MarketLens address (default: the deployments file's)")
+@click.option("--deployments", type=click.Path(dir_okay=False), default=None,
+              help="deployments JSON (default deployments/<ecosystem>-<network>.json)")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="print JSON (raw integers and the decimals) instead")
 @click.argument("account")
-def command(network_choice, rpc, market_address, as_json, account):
-    """Show a borrower's collateral, debt, health and required ratios."""
+def command(network_choice, rpc, market_address, lens_address, deployments, as_json, account):
+    """Show a borrower's collateral, debt, health and required ratios (ACCOUNT: an address or an ape
+    account alias)."""
     import warnings
 
     warnings.filterwarnings("ignore", message=".*import_remapping.*")
@@ -239,10 +314,15 @@ def command(network_choice, rpc, market_address, as_json, account):
 
     logger.set_level(LogLevel.ERROR)  # the output is the table (or the JSON) alone
 
-    with d.connect(network_choice, rpc):
+    with d.connect(network_choice, rpc) as provider:
         from ape import project
 
-        reader = MarketReader.of(project, market_address)
+        from oracle.accounts import address_of
+
+        market_address, lens_address = market_and_lens(provider, market_address, lens_address, deployments)
+        reader = MarketReader.of(project, market_address, lens_address)
+        if not account.lower().startswith("0x"):  # an ape account alias (or TEST::N): its address
+            account = address_of(account, local=d.is_local(provider.network.name))
         pos = reader.read_position(account)
         loan_dec, coll_dec = reader.decimals("loan"), reader.decimals("collateral")
         if as_json:

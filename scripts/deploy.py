@@ -1,14 +1,15 @@
 """Deploy Ballast: `ape run deploy --network NET [--rpc URL] [--account ALIAS] [--config FILE] [--out FILE]
 [--yes]`.
 
-Deploys RiskOracle, the Market blueprint, MarketFactory (plus mock tokens and a demo pool on local
-chains and forks), registers the collateral, sets keeper and guardian, creates a market with the
-default parameters of `oracle.model` (or those of `--config`), and records the addresses in
+Deploys RiskOracle (with the config's signer set and quorum, and guardian), the Market blueprint, FeedCheck,
+MarketFactory and MarketLens (plus mock tokens and a demo pool on local chains and forks), registers the
+(collateral, loan) pair, creates a market with the default parameters of `oracle.model` (or those of
+`--config`), sets its price feed when the config names one, and records the addresses in
 deployments/<ecosystem>-<network>.json.
 
 Idempotent: it first compares the config with the record and the chain, prints the plan, and asks
 before sending (`--yes` to run unattended). A second identical run finds everything on chain and sends
-nothing; a changed guardian or parameter sends only that call. A record whose contracts are not on this
+nothing; a changed guardian, signer set, parameter or price feed sends only that call. A record whose contracts are not on this
 chain (a node that was reset) is kept beside the new one, never overwritten. See docs/DEPLOY.md.
 """
 
@@ -46,7 +47,7 @@ from oracle.errors import BallastError
     "config_path",
     type=click.Path(),
     default=None,
-    help="JSON or YAML overrides: keeper, guardian, tokens, risk, rates (see docs/DEPLOY.md)",
+    help="JSON or YAML: signers, quorum, guardian, tokens, risk, rates, price_feed (docs/DEPLOY.md)",
 )
 @click.option(
     "--out",
@@ -57,7 +58,7 @@ from oracle.errors import BallastError
 )
 @click.option("--yes", is_flag=True, help="send the plan without asking (unattended runs)")
 def cli(network_choice, rpc, alias, config_path, out_path, yes):
-    """Deploy (or complete, or update) the oracle, the factory and one market, and record their addresses."""
+    """Deploy (or complete, or update) the oracle, the factory, one market and the lens; record the addresses."""
     cfg = d.DeployConfig.load(config_path)
     with d.connect(network_choice, rpc) as provider:
         from ape import project
@@ -94,7 +95,7 @@ def cli(network_choice, rpc, alias, config_path, out_path, yes):
             raise BallastError(
                 f"deployment failed: {d._first_line(exc)} (what was done is in {path}; run again to resume)"
             ) from None
-        click.echo(f"oracle {dep.oracle}, factory {dep.factory}, market {dep.market}")
+        click.echo(f"oracle {dep.oracle}, factory {dep.factory}, market {dep.market}, lens {dep.lens}")
         click.echo(f"wrote {path}")
         _say_if_gone(provider, path)
 

@@ -4,13 +4,28 @@
 @title Constant-product pool (demo)
 @notice A small x * y = k pool between two ERC-20 tokens with a 0.3% fee on
         the input amount. The demo trades against it to move the price, and
-        the keeper's `PoolSource` reads its reserves to measure price and
-        depth. Liquidity providers are not issued shares: this pool exists to
-        be read and traded against, not to be farmed.
+        the keeper's `PoolSource` reads it to measure price and depth.
+        Liquidity providers are not issued shares: this pool exists to be
+        read and traded against, not to be farmed.
+
+        ONE SWAP MUST NOT MOVE AN ORACLE. The spot price y / x moves with
+        every trade, so whoever trades just before the keeper reads could
+        post any price. The pool therefore keeps a time-weighted record (as
+        Uniswap v2 and v3 do): after every change of the reserves it writes
+        an observation (block time, the cumulative prices up to it, and the
+        prices from it on) into a ring of OBSERVATIONS slots, at most one per
+        block. `observe(seconds_ago)` returns the cumulative prices at any
+        time the ring still covers, and the keeper reads the mean price of
+        the last `window` seconds: a trade moves it only in proportion to
+        the time it stands, which arbitrage makes expensive.
 @custom:security The swap output rounds down and the fee is taken from the
         input before pricing, so k never decreases. Reserves are tracked in
         storage (not read from balances), so a donation does not move the
-        price. Tokens that take a fee on transfer are not supported.
+        price. Tokens that take a fee on transfer are not supported. The
+        cumulative prices wrap modulo 2**256 (like Uniswap's): a reader
+        takes differences modulo 2**256. Prices are UQ112.112 fixed point
+        (reserve_out * 2**112 // reserve_in), exact for reserves below
+        2**144.
 """
 
 from ethereum.ercs import IERC20
@@ -19,16 +34,36 @@ from ethereum.ercs import IERC20
 BPS: constant(uint256) = 10_000
 # @dev Swap fee in basis points of the input amount (0.3%).
 FEE_BPS: constant(uint256) = 30
+# @dev Slots of the observation ring (one observation per block with a change).
+OBSERVATIONS: constant(uint256) = 64
+# @dev Fixed-point one of the prices (UQ112.112).
+Q112: constant(uint256) = 2**112
+
 
 # @dev First token of the pair (the collateral in the demo).
 TOKEN0: public(immutable(IERC20))
 # @dev Second token of the pair (the loan token in the demo).
 TOKEN1: public(immutable(IERC20))
 
+
+struct Observation:
+    timestamp: uint256    # block time of the change that wrote it (0: slot never written)
+    cumulative0: uint256  # sum of price0 * seconds up to `timestamp` (UQ112.112 * s, wraps)
+    cumulative1: uint256  # sum of price1 * seconds up to `timestamp` (UQ112.112 * s, wraps)
+    price0: uint256       # TOKEN1 per TOKEN0 from `timestamp` on (UQ112.112)
+    price1: uint256       # TOKEN0 per TOKEN1 from `timestamp` on (UQ112.112)
+
+
 # @dev Reserve of TOKEN0, raw units of TOKEN0.
 reserve0: public(uint256)
 # @dev Reserve of TOKEN1, raw units of TOKEN1.
 reserve1: public(uint256)
+# @dev Ring of observations, oldest overwritten first.
+observations: public(Observation[OBSERVATIONS])
+# @dev Slot of the newest observation.
+observation_index: public(uint256)
+# @dev Number of slots written so far (at most OBSERVATIONS).
+observation_count: public(uint256)
 
 
 event LiquidityAdded:
@@ -74,6 +109,7 @@ def add_liquidity(amount0: uint256, amount1: uint256):
     assert extcall TOKEN1.transferFrom(msg.sender, self, amount1, default_return_value=True)
     self.reserve0 += amount0
     self.reserve1 += amount1
+    self._observe_change()
     log LiquidityAdded(supplier=msg.sender, amount0=amount0, amount1=amount1)
 
 
@@ -118,6 +154,7 @@ def swap(token_in: address, amount_in: uint256, min_amount_out: uint256, receive
         token_out = TOKEN0
         self.reserve1 = reserve_in + amount_in
         self.reserve0 = reserve_out - amount_out
+    self._observe_change()
     assert extcall IERC20(token_in).transferFrom(msg.sender, self, amount_in, default_return_value=True)
     assert extcall token_out.transfer(receiver, amount_out, default_return_value=True)
     log Swapped(
@@ -134,6 +171,97 @@ def get_reserves() -> (uint256, uint256):
     @return (reserve0, reserve1) in raw units of TOKEN0 and TOKEN1.
     """
     return self.reserve0, self.reserve1
+
+
+@view
+@external
+def observe(seconds_ago: uint256) -> (uint256, uint256):
+    """
+    @notice The cumulative prices at `block.timestamp - seconds_ago`: the
+            mean price over [t0, t1] is (cumulative(t1) - cumulative(t0)) /
+            (t1 - t0), differences taken modulo 2**256.
+    @dev Reverts "pool: observation too old" before the oldest observation
+         the ring holds (or before the first liquidity).
+    @param seconds_ago How far back from the current block's time.
+    @return (cumulative0, cumulative1), UQ112.112 * seconds.
+    """
+    assert seconds_ago <= block.timestamp, "pool: observation too old"
+    target: uint256 = block.timestamp - seconds_ago
+    count: uint256 = self.observation_count
+    i: uint256 = self.observation_index
+    for _: uint256 in range(OBSERVATIONS):
+        if count == 0:
+            break
+        o: Observation = self.observations[i]
+        if o.timestamp <= target:
+            dt: uint256 = target - o.timestamp
+            # the prices stood from o.timestamp until the next observation (after target)
+            return (
+                unsafe_add(o.cumulative0, unsafe_mul(o.price0, dt)),
+                unsafe_add(o.cumulative1, unsafe_mul(o.price1, dt)),
+            )
+        count -= 1
+        i = (i + OBSERVATIONS - 1) % OBSERVATIONS
+    raise "pool: observation too old"
+
+
+@view
+@external
+def oldest_observation() -> uint256:
+    """
+    @notice Block time of the oldest observation the ring still holds (0 before any liquidity).
+    """
+    count: uint256 = self.observation_count
+    if count == 0:
+        return 0
+    return self.observations[(self.observation_index + OBSERVATIONS + 1 - count) % OBSERVATIONS].timestamp
+
+
+@internal
+def _observe_change():
+    """
+    @dev Record the prices after a change of the reserves. The newest
+         observation is brought up to this block (its prices times the
+         seconds they stood, wrapping) into a new slot; a second change in
+         the same block only updates the prices of this block's slot.
+    """
+    r0: uint256 = self.reserve0
+    r1: uint256 = self.reserve1
+    p0: uint256 = 0
+    p1: uint256 = 0
+    if r0 != 0 and r1 != 0:
+        p0 = r1 * Q112 // r0
+        p1 = r0 * Q112 // r1
+    count: uint256 = self.observation_count
+    i: uint256 = self.observation_index
+    if count == 0:
+        self.observations[0] = Observation(
+            timestamp=block.timestamp, cumulative0=0, cumulative1=0, price0=p0, price1=p1
+        )
+        self.observation_count = 1
+        return
+    last: Observation = self.observations[i]
+    if last.timestamp == block.timestamp:
+        self.observations[i] = Observation(
+            timestamp=last.timestamp,
+            cumulative0=last.cumulative0,
+            cumulative1=last.cumulative1,
+            price0=p0,
+            price1=p1,
+        )
+        return
+    dt: uint256 = block.timestamp - last.timestamp
+    i = (i + 1) % OBSERVATIONS
+    self.observations[i] = Observation(
+        timestamp=block.timestamp,
+        cumulative0=unsafe_add(last.cumulative0, unsafe_mul(last.price0, dt)),
+        cumulative1=unsafe_add(last.cumulative1, unsafe_mul(last.price1, dt)),
+        price0=p0,
+        price1=p1,
+    )
+    self.observation_index = i
+    if count < OBSERVATIONS:
+        self.observation_count = count + 1
 
 
 @view

@@ -1,5 +1,6 @@
 """`ballast demo`: the bundled scenario (pure), and the whole demo end to end on its own anvil (short
-runs), in scenario and CSV mode; errors in one line; the demo's anvil is gone afterwards."""
+runs), in scenario and CSV mode: three keepers (quorum 2), one stopped half-way, the demo goes on; errors
+in one line; the demo's anvil is gone afterwards."""
 
 import itertools
 import json
@@ -60,16 +61,23 @@ def test_scenario_head_and_bad_phase():
 
 def test_demo_plays_the_crash_and_liquidates(tmp_path):
     """Calm day then the crash: sigma and the required ratios rise, maintenance tightens at the ramp's
-    pace, the bot liquidates."""
+    pace, the bot liquidates. Three keepers sign every round; one is stopped half-way, and its turns
+    fall back to the next keeper: every hour still lands."""
     out, png = tmp_path / "r.json", tmp_path / "p.png"
     proc = ballast(["demo", "--hours", "36", "--no-progress", "--json", str(out), "--plot", str(png)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(out.read_text())
-    rows, s = report["rows"], report["summary"]
+    rows, s, k = report["rows"], report["summary"], report["keepers"]
     assert len(rows) == 35 and s["hours"] == 35
     assert ": 35 hours" in proc.stdout.splitlines()[0]  # the header counts what the summary counts
     assert s["posts"] == s["pokes"] == 36  # the first post, then one post and one market poke every hour
     assert png.stat().st_size > 10_000
+    # the keeper network: 3 signers, quorum 2; the third stopped at hour 18; nothing missed
+    assert len(k["signers"]) == 3 and k["quorum"] == 2 and k["stopped_at_hour"] == 18
+    assert k["missed_rounds"] == 0 and sum(k["relayed"]) == 35 and all(n > 0 for n in k["relayed"])
+    assert all(r["relayer"] != 2 for r in rows if r["hour"] >= 18)  # the stopped keeper relays no more
+    assert k["fallback_rounds"] >= 4  # its turns (every third hour) went to the next in turn
+    assert "keeper 3 of 3 stopped" in proc.stdout and "rounds relayed by the next in turn" in proc.stdout
     sc = scenario.generate(seed=7)
     # The oracle holds the pool's price after the swaps (the close), up to the keeper's 1% deviation rule.
     for r in rows:
@@ -84,16 +92,17 @@ def test_demo_plays_the_crash_and_liquidates(tmp_path):
     steps = np.diff([r["maint_base"] for r in rows])
     hours = np.diff([r["time"] for r in rows]) / 3600
     assert np.all(steps <= 0.02 * (hours + 5 / 3600))  # views run a few seconds after the row's block
-    assert s["liquidations"] > 0
-    assert s["liquidations"] == sum(r["liquidations"] for r in rows)
     assert not pid_alive(s["anvil_pid"])
+    assert s["liquidations"] == sum(r["liquidations"] for r in rows)
+    assert s["liquidations"] > 0
     assert "liquidations" in proc.stdout
 
 
 def assert_ramp_pace(rows):
     """With a post and a poke every hour, the reference position's effective H_maint climbs towards its
     target (its H_maint with the ramp caught up) by ramp_per_hour every hour, from the first hour the
-    crash lifts the target until it gets there, and never by more than ramp_per_hour per hour."""
+    crash lifts the target until it gets there, and never by more than ramp_per_hour per hour; a rise
+    first seen at an hour's poke ramps from that poke on (so a step reaches at most the previous target)."""
     p = model.RiskParams()
     ramp, floor = p.ramp_per_hour / model.WAD, p.h_min / model.WAD
     first = next(i for i, r in enumerate(rows) if r["phase"] == "crash")
@@ -111,8 +120,12 @@ def assert_ramp_pace(rows):
         if b["h_maint"] >= b["h_maint_target"] - 1e-9:
             reached = True  # the last step of the climb is what was left to go
         elif a["h_maint"] > floor + 1e-9:  # (a step that leaves the h_min floor is partly under it)
-            assert step == pytest.approx(ramp, abs=2e-4), (b["hour"], step)
-            full_steps += 1
+            # A rise starts its ramp at the poke that first sees it: a step climbs by ramp_per_hour per hour
+            # up to the target seen at the previous row's poke, not further.
+            full = ramp * hours
+            expected = min(full, a["h_maint_target"] - a["h_maint"])
+            assert step == pytest.approx(expected, abs=2e-4), (b["hour"], step)  # a fallback round pokes later
+            full_steps += expected == full
     assert started and reached and full_steps >= 4, (started, reached, full_steps)
 
 

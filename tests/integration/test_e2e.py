@@ -29,7 +29,7 @@ class Books:
 
 
 def test_spike_ramp_liquidation_and_books(
-    market, loan_token, coll_token, lender, borrower, liquidator, keeper, risk_oracle, fund, post, chain
+    market, lens, loan_token, coll_token, lender, borrower, liquidator, keeper, risk_oracle, fund, post, chain
 ):
     m = market
     books = Books()
@@ -48,7 +48,7 @@ def test_spike_ramp_liquidation_and_books(
     # the borrower supplies collateral and borrows near H_init
     fund(coll_token, borrower, COLL, m)
     m.supply_collateral(COLL, borrower, sender=borrower)
-    limit = m.max_borrowable(borrower)
+    limit = lens.max_borrowable(m, borrower)
     amount = limit * 999 // 1_000  # just under (the borrow itself raises the rate a little)
     tx = m.borrow(amount, borrower, sender=borrower)
     books.accrue(ts(tx))
@@ -56,57 +56,58 @@ def test_spike_ramp_liquidation_and_books(
     books.idle -= amount
     assert m.total_debt() == books.debt
     value = model.collateral_value(COLL, PRICE)
-    h_init_calm = m.h_init_of(borrower)
-    assert h_init_calm == model.h_init(RISK, CALM, m.borrow_rate(), value, DEPTH) > RISK.h_min
-    assert not m.is_liquidatable(borrower)
+    h_init_calm = lens.h_init_of(m, borrower)
+    assert h_init_calm == model.h_init(RISK, CALM, lens.risk_rate(m), value, DEPTH) > RISK.h_min
+    assert not lens.is_liquidatable(m, borrower)
 
     # the keeper posts a volatility spike: H_init jumps at once, H_maint ramps
-    base0 = m.maint_base()
+    base0 = lens.maint_base(m)
     tx = post(m.ASSET_ID(), sigma=SPIKE)
     assert tx.sender == keeper.address
     tx = m.poke(sender=keeper)  # the keeper pokes the market right after posting: the ramp starts now
     books.accrue(ts(tx))
-    base1 = m.maint_base()
+    base1 = lens.maint_base(m)
     # no tightening in the spike's block: at most the seconds between the observation and the poke
     # (0 when they share a block, a second or two on a loaded machine)
     spike_at = risk_oracle.metrics(m.ASSET_ID())[3]
     assert base1 <= base0 + RISK.ramp_per_hour * (m.ramp_at() - spike_at) // 3_600
-    assert m.h_init_of(borrower) == model.h_init(RISK, SPIKE, m.borrow_rate(), value, DEPTH) > h_init_calm
-    assert m.max_borrowable(borrower) == 0
-    target = model.maint_base_target(RISK, SPIKE, m.borrow_rate())
+    assert lens.h_init_of(m, borrower) == model.h_init(RISK, SPIKE, lens.risk_rate(m), value, DEPTH) > h_init_calm
+    assert lens.max_borrowable(m, borrower) == 0
+    target = model.maint_base_target(RISK, SPIKE, lens.risk_rate(m))
     assert target - base1 > 4 * RISK.ramp_per_hour
-    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), ramping=m.ramping())
-    assert ramp.ramping
+    # what the poke saw: the rise above the base (the ramp word's gap); a rise ramps from the poke that
+    # first sees it, and no further than what the last poke saw
+    gap = ((int(m.state().ramp_word) >> 32) & (2**32 - 1)) * 10**9
+    assert gap == (target - base1) // 10**9 * 10**9
+    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), depth=lens.maint_depth(m), base_gap=gap)
+    assert ramp.ramping and lens.ramping(m)
 
-    ratios, hours_to_unhealthy = [m.required_ratio(COLL, False)], None
+    ratios, hours_to_unhealthy = [lens.required_ratio(m, COLL, False)], None
     for hour in range(1, 7):
         chain.pending_timestamp += 3_600
         post(m.ASSET_ID(), sigma=SPIKE)  # the keeper keeps the data fresh each hour
         chain.mine()
         now = chain.blocks.head.timestamp
-        expected_base = model.ramp(
-            ramp.value,
-            model.maint_base_target(RISK, SPIKE, m.borrow_rate()),
-            now - ramp.updated_at,
-            RISK.ramp_per_hour,
-        )
-        assert m.maint_base() == expected_base
-        assert m.h_maint_of(borrower) == model.h_maint(RISK, expected_base, value, DEPTH)
-        ratios.append(m.required_ratio(COLL, False))
+        expected_base = model.ramp_poke(ramp.value, ramp.base_gap, ramp.depth, ramp.depth_gap, now - ramp.updated_at,
+                                        model.maint_base_target(RISK, SPIKE, lens.risk_rate(m)), DEPTH,
+                                        RISK.ramp_per_hour, RISK.h_max)[0]  # fmt: skip
+        assert lens.maint_base(m) == expected_base
+        assert lens.h_maint_of(m, borrower) == model.h_maint(RISK, expected_base, value, DEPTH)
+        ratios.append(lens.required_ratio(m, COLL, False))
         assert ratios[-1] == model.collateral_ratio(model.h_maint(RISK, expected_base, value, DEPTH))
         # at most ramp_per_hour more haircut per hour since the spike
         assert expected_base - base1 <= RISK.ramp_per_hour * (now - ramp.updated_at) // 3_600
-        if m.is_liquidatable(borrower):
+        if lens.is_liquidatable(m, borrower):
             hours_to_unhealthy = hour
             break
     assert all(b >= a for a, b in itertools.pairwise(ratios)) and ratios[-1] > ratios[0]
     assert hours_to_unhealthy is not None and hours_to_unhealthy >= 2, "a spike must not liquidate at once"
-    assert m.health_factor(borrower) < WAD
+    assert lens.health_factor(m, borrower) < WAD
 
     # the liquidator repays a fifth of the debt
     debt = m.position(borrower)[1]
     fund(loan_token, liquidator, debt, m)
-    hf_before = m.health_factor(borrower)
+    hf_before = lens.health_factor(m, borrower)
     tx = m.liquidate(borrower, debt // 5, sender=liquidator)
     books.accrue(ts(tx))
     ev = tx.decode_logs(m.Liquidated)[0]
@@ -117,7 +118,7 @@ def test_spike_ramp_liquidation_and_books(
     for bad in tx.decode_logs(m.BadDebtRealized):
         books.debt -= bad.assets
         books.bad += bad.assets
-    assert m.health_factor(borrower) > hf_before
+    assert lens.health_factor(m, borrower) > hf_before
 
     # the books balance to the wei
     assert m.total_debt() == books.debt

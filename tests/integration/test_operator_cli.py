@@ -16,31 +16,29 @@ from oracle import deploy as d
 from oracle import model
 
 WAD = model.WAD
-PRICE = 2_000 * 10**6  # loan raw units (6 decimals) per 1e18 collateral raw units, WAD-scaled
+PRICE = model.price_from_human(2_000, 6, 18)  # 2,000 mUSDC (6 decimals) per mWETH (18), at PRICE_SCALE
 SIGMA = WAD // 2
 DEPTH = 10**12
 COLLATERAL = 10 * WAD  # 10 mWETH
 
 
 @pytest.fixture(scope="module")
-def system(project, deployed):
+def system(project, deployed, lens_of, post_metrics):
     oracle, market = project.RiskOracle.at(deployed.oracle), project.Market.at(deployed.market)
     loan, coll = project.MockERC20.at(deployed.loan_token), project.MockERC20.at(deployed.collateral_token)
-    return deployed, oracle, market, loan, coll
+    return deployed, oracle, market, loan, coll, lens_of, post_metrics
 
 
-def post(system, keeper, chain, price):
-    dep, oracle = system[0], system[1]
-    chain.pending_timestamp += 600
-    chain.mine()
-    now = chain.blocks.head.timestamp
-    oracle.post(now, now + 3600, [model.pack_update(dep.asset_id, price, DEPTH, SIGMA)], sender=keeper)
+def post(system, price, advance=600):
+    """The three test signers report `price`; `advance` seconds of observation time (the oracle lets a
+    price move at most 50% an hour)."""
+    system[6](price, SIGMA, DEPTH, advance=advance)
 
 
-def open_positions(system, admin, keeper, lender, borrower, other, chain, fractions=(0.99, 0.5)):
+def open_positions(system, admin, lender, borrower, other, fractions=(0.99, 0.5)):
     """A lender, a borrower near its limit and another at half of it; both hold 10 mWETH."""
-    _, _, market, loan, coll = system
-    post(system, keeper, chain, PRICE)
+    _, _, market, loan, coll, lens, _ = system
+    post(system, PRICE)
     loan.mint(lender, 10**12, sender=admin)
     loan.approve(market, 10**12, sender=lender)
     market.deposit(10**12, lender, sender=lender)
@@ -48,7 +46,7 @@ def open_positions(system, admin, keeper, lender, borrower, other, chain, fracti
         coll.mint(acct, COLLATERAL, sender=admin)
         coll.approve(market, COLLATERAL, sender=acct)
         market.supply_collateral(COLLATERAL, acct, sender=acct)
-        market.borrow(int(market.max_borrowable(acct) * frac), acct, sender=acct)
+        market.borrow(int(lens.max_borrowable(market, acct) * frac), acct, sender=acct)
 
 
 @pytest.fixture
@@ -84,41 +82,49 @@ def logs(proc) -> list[dict]:
 
 
 def test_position_shows_token_amounts_with_decimals_read_from_the_chain(
-    system, admin, keeper, lender, borrower, other, chain, snapshot
+    system, admin, lender, borrower, other, chain, snapshot
 ):
     dep = system[0]
-    open_positions(system, admin, keeper, lender, borrower, other, chain)
-    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", dep.market, borrower.address],
-                   chain)  # fmt: skip
+    open_positions(system, admin, lender, borrower, other)
+    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", dep.market, "--lens", dep.lens,
+                    borrower.address], chain)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     row = next(ln for ln in proc.stdout.splitlines() if "collateral" in ln)
     assert "10.000000" in row and "mWETH" in row, proc.stdout  # not 10,000,000,000,000,000,000
+    price = next(ln for ln in proc.stdout.splitlines() if "oracle price" in ln)
+    assert "2,000 mUSDC per mWETH" in price, proc.stdout
 
 
-def test_position_with_rpc_and_json(system, admin, keeper, lender, borrower, other, chain, snapshot):
-    dep = system[0]
-    open_positions(system, admin, keeper, lender, borrower, other, chain)
-    args = ["position", "--network", "ethereum:local:foundry", "--rpc", chain.provider.uri, "--market",
-            dep.market, "--json", borrower.address]  # fmt: skip
+def test_position_with_rpc_and_json_from_the_deployments_file(
+    system, admin, lender, borrower, other, chain, snapshot, tmp_path
+):
+    """--rpc and no --market/--lens: both come from the deployments file (the lens answers the health)."""
+    dep, _, market, _, _, lens, _ = system
+    open_positions(system, admin, lender, borrower, other)
+    path = d.write_deployment(dep, tmp_path / "ethereum-local.json")
+    args = ["position", "--network", "ethereum:local:foundry", "--rpc", chain.provider.uri, "--deployments",
+            str(path), "--json", borrower.address]  # fmt: skip
     proc = run_cli(["ballast", *args])  # no APE_FOUNDRY_HOST: the node comes from --rpc alone
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["collateral"] == COLLATERAL and doc["collateral_decimals"] == 18 and doc["loan_decimals"] == 6
+    assert doc["market"] == dep.market and doc["price"] == model.round_price(PRICE)
+    assert doc["health_factor"] == lens.health_factor(market, borrower)
+    assert doc["max_borrowable"] == lens.max_borrowable(market, borrower)
+    missing = run_cli(["ballast", *args[:5], "--deployments", str(tmp_path / "none.json"), borrower.address])
+    assert "--market and --lens: not given, and no deployments file" in one_line(missing)
 
 
-def test_position_when_a_token_has_no_decimals_is_one_line(
-    project, system, admin, chain, borrower, snapshot
-):
-    """A market whose collateral token does not answer decimals(): an error, not raw units as tokens."""
-    dep, oracle, _, _, _ = system
-    factory = project.MarketFactory.at(dep.factory)
-    no_decimals = dep.pool  # a contract, but not an ERC-20 with metadata
-    oracle.add_asset(no_decimals, sender=admin)
-    factory.create_market(dep.loan_token, no_decimals, oracle.asset_id(no_decimals), d.risk_tuple(model.RiskParams()),
-                          d.rates_tuple(model.RateParams()), "odd", "odd", sender=admin)  # fmt: skip
-    odd = factory.market_for(dep.loan_token, no_decimals)
-    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", odd, borrower.address], chain)
-    assert f"cannot read decimals() of the collateral token {no_decimals}" in one_line(proc)
+def test_position_when_a_token_has_no_decimals_is_one_line(system, chain, borrower, snapshot):
+    """A market whose collateral token no longer answers decimals() (its code replaced by the pool's, a
+    contract without ERC-20 metadata; a market cannot be created with such a token): an error, not raw
+    units shown as tokens."""
+    dep = system[0]
+    w3 = chain.provider.web3
+    w3.provider.make_request("anvil_setCode", [dep.collateral_token, w3.eth.get_code(dep.pool).hex()])
+    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", dep.market, "--lens", dep.lens,
+                    borrower.address], chain)  # fmt: skip
+    assert f"cannot read decimals() of the collateral token {dep.collateral_token}" in one_line(proc)
 
 
 # --- finding 6: one line instead of a call trace --------------------------------------------------
@@ -128,8 +134,16 @@ def test_position_when_a_token_has_no_decimals_is_one_line(
 def test_position_on_something_that_is_not_a_market_is_one_line(system, borrower, chain, what):
     dep = system[0]
     target = {"oracle": dep.oracle, "account": borrower.address, "short": "0xdeadbeef"}[what]
-    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", target, borrower.address], chain)
+    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", target, "--lens", dep.lens,
+                    borrower.address], chain)  # fmt: skip
     assert f"no Ballast market at {target}" in one_line(proc)
+
+
+def test_position_with_a_lens_that_is_not_a_lens_is_one_line(system, borrower, chain):
+    dep = system[0]
+    proc = ballast(["position", "--network", "ethereum:local:foundry", "--market", dep.market, "--lens", dep.oracle,
+                    borrower.address], chain)  # fmt: skip
+    assert f"no MarketLens at {dep.oracle}" in one_line(proc)
 
 
 def test_configure_out_of_bounds_is_one_line_with_the_contracts_message(system, chain, tmp_path):
@@ -145,16 +159,17 @@ def test_configure_out_of_bounds_is_one_line_with_the_contracts_message(system, 
 
 def bot_args(dep, chain, *extra):
     return ["bot", "run", "--network", "ethereum:local:foundry", "--rpc", chain.provider.uri, "--account",
-            "TEST::5", "--market", dep.market, *extra]  # fmt: skip
+            "TEST::5", "--market", dep.market, "--lens", dep.lens, *extra]  # fmt: skip
 
 
 def test_bot_reports_repaid_and_seized_from_the_event_and_the_bad_debt(
-    system, admin, keeper, lender, borrower, other, liquidator, chain, snapshot
+    system, admin, lender, borrower, other, liquidator, chain, snapshot
 ):
-    dep, _, market, loan, _ = system
-    open_positions(system, admin, keeper, lender, borrower, other, chain)
+    dep, _, market, loan, _, _, _ = system
+    open_positions(system, admin, lender, borrower, other)
     loan.mint(liquidator, 10**12, sender=admin)
-    post(system, keeper, chain, PRICE * 55 // 100)  # -45%: the 99% borrower is underwater, the other is fine
+    # -45% (an hour of observation time: the price bound): the 99% borrower is underwater, the other is fine
+    post(system, PRICE * 55 // 100, advance=3_600)
     start = chain.blocks.head.number
     proc = run_cli(["ballast", *bot_args(dep, chain, "--once")])
     assert proc.returncode == 0, proc.stderr
@@ -174,19 +189,19 @@ def test_bot_reports_repaid_and_seized_from_the_event_and_the_bad_debt(
     assert done["liquidations"] == 1 and done["positions"] == 2
 
 
-def test_bot_dry_run_sends_nothing(system, admin, keeper, lender, borrower, other, liquidator, chain, snapshot):
-    dep, _, market, loan, _ = system
-    open_positions(system, admin, keeper, lender, borrower, other, chain)
+def test_bot_dry_run_sends_nothing(system, admin, lender, borrower, other, liquidator, chain, snapshot):
+    dep, _, market, loan, _, lens, _ = system
+    open_positions(system, admin, lender, borrower, other)
     loan.mint(liquidator, 10**12, sender=admin)
     loan.approve(market, 2**256 - 1, sender=liquidator)
-    post(system, keeper, chain, PRICE * 97 // 100)  # -3%: the 99% borrower can be liquidated in part
+    post(system, PRICE * 97 // 100)  # -3%: the 99% borrower can be liquidated in part
     nonce = liquidator.nonce
     proc = run_cli(["ballast", *bot_args(dep, chain, "--once", "--dry-run")])
     assert proc.returncode == 0, proc.stderr
     (planned,) = [e for e in logs(proc) if e["event"] == "liquidation_planned"]
     assert planned["borrower"] == borrower.address and planned["seized"] > 0
     assert not [e for e in logs(proc) if e["event"] == "liquidated"]
-    assert liquidator.nonce == nonce and market.is_liquidatable(borrower)
+    assert liquidator.nonce == nonce and lens.is_liquidatable(market, borrower)
 
 
 def free_port() -> int:
@@ -204,15 +219,16 @@ def scrape(port: int) -> str | None:
 
 
 def test_bot_from_a_config_file_serves_metrics_and_stops_on_sigterm(
-    system, admin, keeper, lender, borrower, other, liquidator, chain, snapshot, tmp_path
+    system, admin, lender, borrower, other, liquidator, chain, snapshot, tmp_path
 ):
-    dep, _, market, loan, _ = system
-    open_positions(system, admin, keeper, lender, borrower, other, chain)
+    dep, _, market, loan, _, lens, _ = system
+    open_positions(system, admin, lender, borrower, other)
     loan.mint(liquidator, 10**12, sender=admin)
-    post(system, keeper, chain, PRICE * 97 // 100)
+    post(system, PRICE * 97 // 100)
     port = free_port()
+    path = d.write_deployment(dep, tmp_path / "ethereum-local.json")
     cfg = tmp_path / "bot.toml"
-    cfg.write_text(f'[bot]\nnetwork = "ethereum:local:foundry"\naccount = "TEST::5"\nmarket = "{dep.market}"\n'
+    cfg.write_text(f'[bot]\nnetwork = "ethereum:local:foundry"\naccount = "TEST::5"\ndeployments = "{path}"\n'
                    f"interval = 0.2\nmetrics-port = {port}\n")  # fmt: skip
     env = dict(__import__("os").environ, PATH=f"{BIN}:{ROOT / 'node_modules' / '.bin'}", PYTHONPATH=str(ROOT),
                BALLAST_BOT_RPC=chain.provider.uri)  # the URL (a secret on a live network) from the environment
@@ -239,4 +255,4 @@ def test_bot_from_a_config_file_serves_metrics_and_stops_on_sigterm(
     events = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
     assert any(e["event"] == "signal" and e["signal"] == "SIGTERM" for e in events)
     assert events[-1]["event"] == "bot_stopped" and events[-1]["liquidations"] == 1
-    assert not market.is_liquidatable(borrower)
+    assert not lens.is_liquidatable(market, borrower)

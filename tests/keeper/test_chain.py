@@ -8,12 +8,23 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from oracle import model
-from oracle.chain import FEE_BUMP_DEN, FEE_BUMP_NUM, Fees, Rpc, Sender, load_account, resolve_network
+from oracle import model, reports
+from oracle.chain import (
+    FEE_BUMP_DEN,
+    FEE_BUMP_NUM,
+    Fees,
+    Rpc,
+    Sender,
+    contract_abi,
+    load_account,
+    resolve_network,
+    token_decimals,
+)
 from oracle.errors import BallastError
-from oracle.keeper import encode_post
 
 LOCAL = resolve_network("ethereum:local:foundry")
+SIGNER_KEY = "0x" + "5a" * 32  # the test oracle's one signer (anyone relays its reports)
+SIGNER = Account.from_key(SIGNER_KEY)
 
 
 def dead_url() -> str:
@@ -23,11 +34,17 @@ def dead_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def risk_oracle(project, admin, guardian, keeper):
-    oracle = project.RiskOracle.deploy(guardian, sender=admin)
-    oracle.add_asset(admin, sender=admin)  # any address stands for the collateral token here
-    oracle.set_keeper(keeper, True, sender=admin)
+def risk_oracle(project, admin, guardian):
+    oracle = project.RiskOracle.deploy(guardian, [SIGNER.address], 1, sender=admin)
+    oracle.add_asset(admin, guardian, sender=admin)  # any two addresses stand for the pair here
     return oracle
+
+
+def post_data(oracle, at: int, price: int, key=SIGNER_KEY, chain_id: int = 31337) -> bytes:
+    """Calldata of a post of asset 1 (one signed report, the oracle's quorum of one)."""
+    words = model.pack_update(1, price, 10**12, model.WAD)
+    rep = reports.sign(key, chain_id, oracle.address, at, at + 60, words)
+    return reports.build_batch([rep], list(oracle.signers())).calldata()
 
 
 @pytest.fixture
@@ -154,10 +171,13 @@ def test_keystore_account_posts_with_passphrase_from_env(
     account = load_account(alias, LOCAL)
     assert account.address == address
     admin.transfer(address, 10**18)
-    risk_oracle.set_keeper(address, True, sender=admin)
+    risk_oracle.configure_signers([address], 1, sender=admin)
     now = chain.blocks.head.timestamp
-    word = model.pack_update(1, 2_000 * 10**6, 10**12, model.WAD)
-    result = Sender(account, Rpc([rpc_url])).submit(risk_oracle.address, encode_post(now, now + 60, [word]))
+    words = model.pack_update(1, 2_000 * 10**6, 10**12, model.WAD)
+    rep = reports.sign(account, chain.chain_id, risk_oracle.address, now, now + 60, words)  # the keystore signs
+    assert rep.verify(chain.chain_id, risk_oracle.address)
+    data = reports.build_batch([rep], [address]).calldata()
+    result = Sender(account, Rpc([rpc_url])).submit(risk_oracle.address, data)  # and relays
     assert result.tx_hash and result.nonce == 0
     assert risk_oracle.metrics(1)[0] == 2_000 * 10**6
 
@@ -172,6 +192,23 @@ def test_rpc_fails_over_past_a_dead_url(rpc_url, chain):
     assert rpc.url == rpc_url and rpc.failovers == 1
     assert rpc.block_timestamp() == chain.blocks.head.timestamp  # and stays on the live one
     assert rpc.failovers == 1
+
+
+def test_an_unreachable_rpc_is_logged_as_a_warning(rpc_url):
+    """issue 10, finding 10: rpc_unreachable was logged at info."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("ballast")
+    logger.addHandler(handler)
+    try:
+        Rpc([dead_url(), rpc_url], timeout=1).chain_id()
+    finally:
+        logger.removeHandler(handler)
+    [unreachable] = [r for r in records if r.getMessage() == "rpc_unreachable"]
+    assert unreachable.levelno == logging.WARNING
 
 
 def test_rpc_all_dead_is_one_line():
@@ -216,18 +253,16 @@ def test_current_fees_cover_the_base_fee(rpc_url, keeper, chain):
 
 
 def test_dry_run_builds_and_estimates_without_sending(rpc_url, keeper, risk_oracle, chain):
-    now = chain.blocks.head.timestamp
-    data = encode_post(now, now + 60, [model.pack_update(1, 10**9, 10**12, model.WAD)])
+    data = post_data(risk_oracle, chain.blocks.head.timestamp, 10**9)
     nonce = keeper.nonce
     result = Sender(keeper, Rpc([rpc_url]), dry_run=True).submit(risk_oracle.address, data)
     assert result.dry_run and result.tx_hash is None and result.nonce == nonce
     assert 25_000 < result.gas_estimate < 200_000
-    assert keeper.nonce == nonce and risk_oracle.metrics(1) == (0, 0, 0, 0)
+    assert keeper.nonce == nonce and risk_oracle.metrics(1) == (0, 0, 0, 0, 0)
 
 
 def test_send_mines_and_reports_gas(rpc_url, keeper, risk_oracle, chain):
-    now = chain.blocks.head.timestamp
-    data = encode_post(now, now + 60, [model.pack_update(1, 10**9, 10**12, model.WAD)])
+    data = post_data(risk_oracle, chain.blocks.head.timestamp, 10**9)
     result = Sender(keeper, Rpc([rpc_url])).submit(risk_oracle.address, data)
     receipt = chain.provider.get_receipt(result.tx_hash)
     assert (
@@ -239,13 +274,29 @@ def test_send_mines_and_reports_gas(rpc_url, keeper, risk_oracle, chain):
 
 
 def test_revert_is_reported_before_sending(rpc_url, other, risk_oracle, chain):
-    now = chain.blocks.head.timestamp
-    data = encode_post(now, now + 60, [model.pack_update(1, 10**9, 10**12, model.WAD)])
+    at = chain.blocks.head.timestamp
+    forged = reports.sign("0x" + "66" * 32, 31337, risk_oracle.address, at, at + 60,
+                          model.pack_update(1, 10**9, 10**12, model.WAD))  # fmt: skip
+    data = reports.Batch(at, at + 60, list(forged.words), [forged.r, forged.vs], 0, [SIGNER.address]).calldata()
     nonce = other.nonce
     with pytest.raises(BallastError) as info:
         Sender(other, Rpc([rpc_url])).submit(risk_oracle.address, data)
-    assert info.value.format_message() == "transaction would revert: oracle: not keeper"
+    assert info.value.format_message() == "transaction would revert: oracle: bad signature"
     assert other.nonce == nonce
+
+
+def test_contract_abi_is_the_compiled_one(project):
+    names = {item.get("name") for item in contract_abi("RiskOracle")}
+    assert {"post", "signers", "quorum", "asset_of", "metrics", "domain_separator"} <= names
+    assert contract_abi("RiskOracle") is contract_abi("RiskOracle")  # loaded once
+
+
+def test_token_decimals_read_from_the_chain_or_one_line(project, admin, rpc_url):
+    usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=admin)
+    assert token_decimals(Rpc([rpc_url]), usdc.address) == 6
+    nobody = Account.create().address
+    with pytest.raises(BallastError, match=f"^cannot read decimals\\(\\) of the token {nobody}"):
+        token_decimals(Rpc([rpc_url]), nobody)  # no token there: never a default of 0 or 18
 
 
 def test_no_waiting_transaction_in_an_idle_pool(rpc_url, keeper):
@@ -283,8 +334,7 @@ class NonceThief(Sender):
 
 
 def test_late_receipt_after_the_nonce_moved_is_still_ours(rpc_url, keeper, risk_oracle, chain):
-    now = chain.blocks.head.timestamp
-    data = encode_post(now, now + 60, [model.pack_update(1, 3_000 * 10**6, 10**12, model.WAD)])
+    data = post_data(risk_oracle, chain.blocks.head.timestamp, 3_000 * 10**6)
     nonce = keeper.nonce
     sender = LateReceipts(keeper, Rpc([rpc_url]), late=4, poll=0.05)
     result = sender.submit(risk_oracle.address, data, label="post")
@@ -297,8 +347,7 @@ def test_late_receipt_after_the_nonce_moved_is_still_ours(rpc_url, keeper, risk_
 def test_nonce_taken_by_another_transaction_fails_after_the_grace(rpc_url, keeper, risk_oracle, chain):
     import time
 
-    now = chain.blocks.head.timestamp
-    data = encode_post(now, now + 60, [model.pack_update(1, 3_100 * 10**6, 10**12, model.WAD)])
+    data = post_data(risk_oracle, chain.blocks.head.timestamp, 3_100 * 10**6)
     nonce = keeper.nonce
     before = risk_oracle.metrics(1)
     sender = NonceThief(keeper, Rpc([rpc_url]), poll=0.02, receipt_grace=0.5)

@@ -1,4 +1,4 @@
-"""The keeper's option parsing: --asset, --source, replay windows (pure, no chain)."""
+"""The keeper's option parsing: --asset, --source, --peer, replay windows (pure, no chain)."""
 
 import csv
 
@@ -7,7 +7,7 @@ from web3 import Web3
 
 from oracle.chain import Rpc
 from oracle.errors import BallastError
-from oracle.keeper import attach_sources, encode_post, parse_assets, window
+from oracle.keeper import attach_sources, parse_assets, window
 from oracle.sources.csv import CsvReplaySource
 
 POOL = "0x" + "ab" * 20
@@ -32,6 +32,19 @@ def test_parse_assets():
 @pytest.mark.parametrize("spec", ["WETH", "WETH=", "=1", "WETH=0", "WETH=x"])
 def test_bad_asset_spec(spec):
     with pytest.raises(BallastError, match=f"bad --asset '{spec}'"):
+        parse_assets((spec,))
+
+
+@pytest.mark.parametrize("spec", ["0xdeadbeef=1", "0x" + "zz" * 20 + "=1", "0X12=1"])
+def test_a_mistyped_address_is_an_error_not_a_label(spec):
+    """issue 10, finding 10: `--asset 0xdeadbeef=1` used to become a label and the keeper did nothing."""
+    with pytest.raises(BallastError, match=r"^bad --asset '.*': '0[xX].*' is not an address"):
+        parse_assets((spec,))
+
+
+@pytest.mark.parametrize("spec", ["1WETH=1", "W ETH=1", "WETH!=1"])
+def test_a_label_is_a_name(spec):
+    with pytest.raises(BallastError, match="is neither an address nor a name"):
         parse_assets((spec,))
 
 
@@ -65,7 +78,15 @@ def test_every_asset_needs_a_source(candle_file):
         attach_sources(assets, (f"WETH=csv:{candle_file}",), Rpc(["http://127.0.0.1:1"]))
 
 
-@pytest.mark.parametrize("spec", ["csv:", "pool:0x12", "ccxt:binance", "ftp:x", "ccxt:nosuchx:ETH/USDT"])
+def test_pool_source_window(candle_file):
+    assets = parse_assets(("WETH=1",))
+    attach_sources(assets, (f"pool:{POOL}", f"pool:{POOL}:600"), Rpc(["http://127.0.0.1:1"]))
+    assert [s.window for s in assets[0].sources] == [1_800, 600]  # 30 minutes unless given
+
+
+@pytest.mark.parametrize(
+    "spec", ["csv:", "pool:0x12", f"pool:{POOL}:0", f"pool:{POOL}:x", "ccxt:binance", "ftp:x", "ccxt:nosuchx:ETH/USDT"]
+)
 def test_bad_source_spec(spec):
     with pytest.raises(BallastError):
         attach_sources(parse_assets(("WETH=1",)), (spec,), Rpc(["http://127.0.0.1:1"]))
@@ -86,8 +107,19 @@ def test_replay_window_errors(candle_file):
         window(source, "2021-01-01", None)
 
 
-def test_post_calldata_layout():
-    data = encode_post(7, 9, [1, 2])
-    assert data[:4].hex() == "7ba3033d"  # keccak("post(uint256,uint256,uint256[])")[:4]
-    words = [int.from_bytes(data[4 + 32 * i : 36 + 32 * i], "big") for i in range(6)]
-    assert words == [7, 9, 0x60, 2, 1, 2]  # head: two values, offset; tail: length, items
+def test_post_calldata_from_the_compiled_abi_matches_the_reports_module():
+    from oracle import reports
+    from oracle.keeper import OracleView
+
+    batch = reports.Batch(7, 9, [1, 2], [3, 4], 0, ["0x" + "11" * 20])
+    view = OracleView(Rpc(["http://127.0.0.1:1"]), "0x" + "0c" * 20)
+    assert view.post_data(batch) == batch.calldata()
+
+
+def test_min_sources_defaults_to_two_on_live_networks():
+    from oracle.chain import resolve_network
+    from oracle.keeper import default_min_sources
+
+    assert default_min_sources(resolve_network("ethereum:sepolia:node").is_local) == 2
+    assert default_min_sources(resolve_network("ethereum:mainnet").is_local) == 2
+    assert default_min_sources(resolve_network("ethereum:local:foundry").is_local) == 1

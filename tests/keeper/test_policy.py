@@ -22,7 +22,7 @@ def test_first_post_goes_out_and_is_accepted():
     (u,) = batch.updates
     assert u.reasons == ("first",) and u.sigma == W // 2 and u.depth == 10**24
     assert policy.accepted(Posted(), u, T, G) is None
-    assert batch.words == [model.pack_update(1, 2_000 * W, 10**24, W // 2)]
+    assert batch.words == model.pack_update(1, 2_000 * W, 10**24, W // 2)
 
 
 def test_nothing_due_inside_heartbeat_and_thresholds():
@@ -47,9 +47,10 @@ def test_heartbeat_expiry_posts():
     ],
 )
 def test_deviation_posts(measured, reason):
-    (u,) = policy.plan({1: STORED}, {1: measured}, T + 60).updates
+    # ten minutes later: the price may move 50%/h * 10 min = 8.3%, so the 1.5% move is not clipped
+    (u,) = policy.plan({1: STORED}, {1: measured}, T + 600).updates
     assert u.reasons == (reason,)
-    assert policy.accepted(STORED, u, T + 60, G) is None
+    assert policy.accepted(STORED, u, T + 600, G) is None
 
 
 def test_sigma_fall_is_clipped_to_the_guardrail():
@@ -98,7 +99,8 @@ def test_bounds_for_first_post():
 def test_observation_not_newer_is_skipped():
     assert not policy.plan({1: STORED}, {1: Measured(STORED.price, 3 * W, STORED.depth)}, T)
     raw = policy.Update(1, STORED.price, 3 * W, STORED.depth)
-    assert policy.accepted(STORED, raw, T, G) == "oracle: observation not newer"
+    assert policy.accepted(STORED, raw, T, G) == "oracle: report replayed"  # this round landed already
+    assert policy.accepted(STORED, raw, T - 1, G) == "oracle: observation not newer"
 
 
 def test_batch_all_assets_with_piggyback():

@@ -3,7 +3,7 @@ test_operator_deploy.py, in a temporary ape data folder)."""
 
 import pytest
 
-from oracle.accounts import is_local_network, load_account, parse_test_alias
+from oracle.accounts import address_of, is_local_network, load_account, parse_test_alias
 from oracle.errors import BallastError
 
 
@@ -48,3 +48,15 @@ def test_unknown_accounts_are_one_line(alias, message):
         load_account(alias, local=True)
     text = info.value.format_message()
     assert text.startswith(message) and "\n" not in text
+
+
+def test_address_of_names_addresses_test_accounts_and_aliases(accounts):
+    checksummed = accounts[2].address
+    assert address_of(checksummed.lower()) == checksummed
+    assert address_of("TEST::2") == checksummed
+    for name, message in [("0x1234", "'0x1234' is not an address"),
+                          ("no-such-alias", "'no-such-alias' is neither an address nor an ape account")]:  # fmt: skip
+        with pytest.raises(BallastError, match=message):
+            address_of(name)
+    with pytest.raises(BallastError, match="only for local networks"):
+        address_of("TEST::2", local=False)
