@@ -42,6 +42,7 @@ bench: bootstrap
 	$(BIN)/ballast bench gas --json out/bench-gas.json
 	$(BIN)/ballast bench backtest --json out/bench-backtest.json
 	$(BIN)/ballast bench stress --json out/bench-stress.json
+	$(BIN)/ballast bench scan --json out/bench-scan.json
 
 lint: bootstrap
 	$(BIN)/ruff check oracle scripts tests

@@ -21,6 +21,7 @@ BENCH_COMMANDS = {
     "gas": "oracle.bench_gas:command",
     "backtest": "oracle.backtest:bench_command",
     "stress": "oracle.stress:bench_command",
+    "scan": "oracle.bench_scan:scan_command",
 }
 
 

@@ -695,7 +695,7 @@ def _market_steps(b: _Build, factory_found: bool) -> list[Step]:
         steps.append(Step(f"set_rate_params({changed})",
                           lambda: transact(market, "set_rate_params", rates_tuple(cfg.rates),
                                            sender=deployer)))  # fmt: skip
-    on_chain = tuple(market.price_feed())
+    on_chain = price_feed_of(market)
     current = (str(on_chain[0]), int(on_chain[1]), int(on_chain[2]))
     dep.price_feed = _feed_record(current)
     if feed is not None and not _same_feed(current, feed.as_tuple()):
@@ -941,13 +941,24 @@ def configure_system(
     return done
 
 
+def price_feed_of(market) -> tuple[str, int, int]:
+    """(feed, max_deviation WAD, max_age s) of a market, decoded from `state().feed_word` (the same
+    decoding as `MarketLens.price_feed`); the zero address when it has no feed."""
+    w = int(market.state().feed_word)
+    if w == 0:
+        return ZERO_ADDRESS, 0, 0
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address((w >> 96).to_bytes(20, "big")), ((w >> 40) & (2**32 - 1)) * 10**9, (w >> 8) & (2**32 - 1)
+
+
 def refresh_record(project, dep: Deployment) -> Deployment:
     """The record with what `ape run configure` may change read back from the chain: signers, quorum,
     guardian, the market's parameters and its price feed (the record follows the chain)."""
     oracle, market = project.RiskOracle.at(dep.oracle), project.Market.at(dep.market)
     risk = model.RiskParams(*(int(x) for x in market.risk_params()))
     rates = model.RateParams(*(int(x) for x in market.rate_params()))
-    feed = tuple(market.price_feed())
+    feed = price_feed_of(market)
     return dataclasses.replace(
         dep,
         signers=[str(a) for a in oracle.signers()],

@@ -3,15 +3,17 @@
 
 Each round it first pokes the market when `MarketLens.ramping(market)` says a tightening of its
 maintenance ramp is under way (the ramp advances only when poked), then scans every borrower in pages
-of up to 1,000 through `MarketLens.positions(market, start, count)`, and for each position the lens
-reports liquidatable it repays just enough debt to bring the position back to health (or all of it
-when that is not possible), receiving the collateral plus the bonus.
+of up to 1,000 through `MarketLens.positions(market, start, count)`. For each position the lens reports
+liquidatable it offers the whole debt (and a margin for a block's interest), at most what it holds: the
+market's engine takes only what restores the position's target health, or all of it when the position
+is small or too deep to save. `MarketLens.liquidation_quote` says beforehand what the call would repay
+and seize; the bot sends it only when it pays after gas:
 
-The size: repaying R seizes R * (1 + b) / p collateral, so the position is healthy again when
-    D - R <= (V - R * (1 + b)) * (1 - H)    i.e.    R >= (D - V * (1 - H)) / (1 - (1 + b) * (1 - H))
-with V the collateral value, D the debt, H the maintenance haircut the market reports for the
-position, b the bonus. The liquidity term of H shrinks as the position shrinks, so this R errs on the
-safe side; a small margin covers interest accrued between the read and the transaction.
+    value(seized) - repaid - gas x gas price (in loan tokens) >= --min-profit
+
+The gas is the node's estimate of the call at its gas price; `--native-price` converts it into loan
+tokens (loan tokens per native coin). Without it, a market whose collateral is WETH values gas at the
+oracle's price; any other market counts gas as free and says so once.
 
 What it reports is what happened on chain: the `Liquidated` event's repaid and seized amounts (the
 market caps a repayment at what the collateral pays for), and any `BadDebtRealized` the liquidation
@@ -43,7 +45,7 @@ from oracle.logs import configure, emit
 
 WAD = model.WAD
 BATCH = 1_000  # positions per view call (MarketLens.positions returns at most 1,000)
-MARGIN_BPS = 100  # repay 1% more than the exact restore amount
+INTEREST_MARGIN = 1_000  # offer debt + debt / 1,000: a block's interest between the read and the call
 MAX_UINT = 2**256 - 1
 
 
@@ -59,26 +61,16 @@ class Liquidation:
     tx: str | None  # None on a dry run
 
 
-def repay_to_restore(
-    collateral_value: int, debt: int, h: int, bonus: int, margin_bps: int = MARGIN_BPS
-) -> int:
-    """Debt to repay (loan raw units) so that the position is healthy again; the whole debt when no
-    partial repayment can restore it (deep underwater, or a haircut too small for the bonus)."""
-    if debt == 0:
-        return 0
-    keep = WAD - h  # fraction of the value that may be borrowed
-    shortfall = debt * WAD - collateral_value * keep  # WAD-scaled loan units
-    if shortfall <= 0:
-        return 0
-    denom = WAD * WAD - (WAD + bonus) * keep  # WAD^2-scaled
-    if denom <= 0:
-        return debt
-    repay = model.ceil_div(shortfall * WAD, denom)
-    repay += repay * margin_bps // 10_000
-    # Seizing more collateral than is left means the position cannot be saved: repay in full.
-    if repay * (WAD + bonus) >= collateral_value * WAD:
-        return debt
-    return min(repay, debt)
+def gas_in_loan(gas: int, gas_price: int, loan_per_native: int) -> int:
+    """The cost of `gas` at `gas_price` wei in loan raw units; `loan_per_native` is loan raw units per
+    1e18 wei (one native coin) at model.PRICE_SCALE (rounds up: against the bot's profit)."""
+    return model.ceil_div(gas * gas_price * loan_per_native, 10**18 * model.PRICE_SCALE)
+
+
+def pays(seized_value: int, repaid: int, gas_cost: int, min_profit: int) -> bool:
+    """Whether a liquidation pays after gas: value of the collateral seized - repaid - gas >= min_profit
+    (all loan raw units)."""
+    return seized_value - repaid - gas_cost >= min_profit
 
 
 class Telemetry:
@@ -134,12 +126,15 @@ def liquidate_round(
     telemetry: Telemetry | None = None,
     reader=None,
     lens=None,
+    min_profit: int = 0,
+    native_price: int | None = None,
 ) -> list[Liquidation]:
-    """One pass over all positions; liquidates what the lens reports as liquidatable. `market` is the
-    ape contract (transactions go through ape, signed by `liquidator`); reads go through `reader`
-    (`oracle.views.MarketReader`, built here with the MarketLens `lens` when not given). A market whose
-    maintenance ramp is moving is poked first. `echo` gets one human line per liquidation besides the
-    JSON log."""
+    """One pass over all positions; liquidates what the lens reports as liquidatable when it pays after
+    gas. `market` is the ape contract (transactions go through ape, signed by `liquidator`); reads go
+    through `reader` (`oracle.views.MarketReader`, built here with the MarketLens `lens` when not given).
+    A market whose maintenance ramp is moving is poked first. `min_profit` is in loan raw units;
+    `native_price` in loan raw units per native coin at model.PRICE_SCALE (None: see the module doc).
+    `echo` gets one human line per liquidation besides the JSON log."""
     from oracle.views import MarketReader, first_line
 
     if reader is None:
@@ -148,7 +143,6 @@ def liquidate_round(
         reader = MarketReader.of(project, market.address, lens)
     poke_if_ramping(market, reader, liquidator, dry_run, telemetry)
     loan_dec, coll_dec = _decimals_or_none(reader, "loan"), _decimals_or_none(reader, "collateral")
-    bonus = reader.bonus()
     loan = reader.token(reader.loan)
     rows = reader.scan(batch)
     due = [(account, debt) for account, _coll, debt, _hf, liquidatable in rows if liquidatable and debt > 0]
@@ -157,39 +151,56 @@ def liquidate_round(
         telemetry.positions.set(len(rows))
         telemetry.liquidatable.set(len(due))
     done: list[Liquidation] = []
+    per_native = _native_price(reader, native_price) if due else 0
     for account, _debt in due:
-        collateral, debt_now = reader.position(account)
-        value = reader.value(collateral)
-        repay = repay_to_restore(value, debt_now, reader.h_maint_of(account), bonus)
-        if repay == 0:
-            continue
+        _collateral, debt_now = reader.position(account)
+        offer = debt_now + debt_now // INTEREST_MARGIN + 1
         balance = int(loan.functions.balanceOf(liquidator.address).call())
-        if balance < repay:
+        if balance < offer:
             if balance == 0:
                 raise BallastError(f"liquidator {liquidator.address} holds no loan token")
-            repay = balance  # a partial liquidation is still a step towards health
-        if not dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < repay:
+            offer = balance  # a partial liquidation is still a step towards health
+        try:
+            repaid, seized, bonus, bad, _left = reader.quote(account, offer)
+        except BallastError as exc:  # "would leave dust": the bot holds less than the whole debt
+            emit("liquidation_skipped", logging.WARNING, borrower=account, offer=offer, reason=str(exc))
+            continue
+        if repaid == 0:
+            emit("liquidation_skipped", borrower=account, reason="nothing to liquidate now (hourly cap spent)")
+            continue
+        if not dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < offer:
             project.MockERC20.at(reader.loan).approve(market, MAX_UINT, sender=liquidator)
         try:
-            seized_sim = int(reader.market.functions.liquidate(account, repay).call({"from": liquidator.address}))
+            call = reader.market.functions.liquidate(account, offer)
+            seized_sim = int(call.call({"from": liquidator.address}))
+            gas = int(call.estimate_gas({"from": liquidator.address}))
         except Exception as exc:  # noqa: BLE001 - a revert: someone was faster, the price moved, ...
             reason = first_line(exc)
-            if dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < repay:
+            if dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < offer:
                 reason += " (the bot approves the market's loan token before its first liquidation)"
-            emit("liquidation_skipped", logging.WARNING, borrower=account, repay=repay, reason=reason)
+            emit("liquidation_skipped", logging.WARNING, borrower=account, repay=offer, reason=reason)
             if telemetry is not None:
                 telemetry.failures.labels(kind="skipped").inc()
             continue
+        gas_cost = gas_in_loan(gas, int(reader.w3.eth.gas_price), per_native)
+        profit = reader.value(seized_sim) - repaid - gas_cost
+        if not pays(reader.value(seized_sim), repaid, gas_cost, min_profit):
+            emit("liquidation_unprofitable", borrower=account, repaid=repaid, seized=seized_sim, bonus=bonus,
+                 gas=gas, gas_cost=gas_cost, profit=profit, min_profit=min_profit)  # fmt: skip
+            if telemetry is not None:
+                telemetry.failures.labels(kind="unprofitable").inc()
+            continue
         if dry_run:
-            liq = Liquidation(account, repay, seized_sim, 0, repay >= debt_now, None)
-            emit("liquidation_planned", borrower=account, repay=repay, seized=seized_sim,
-                 repay_tokens=_tokens(repay, loan_dec), seized_tokens=_tokens(seized_sim, coll_dec))  # fmt: skip
+            liq = Liquidation(account, repaid, seized_sim, bad, repaid >= debt_now, None)
+            emit("liquidation_planned", borrower=account, repay=repaid, seized=seized_sim, bonus=bonus,
+                 bad_debt=bad, profit=profit, repay_tokens=_tokens(repaid, loan_dec),
+                 seized_tokens=_tokens(seized_sim, coll_dec))  # fmt: skip
             done.append(liq)
             continue
-        liq = _send(market, liquidator, account, repay)
-        emit("liquidated", borrower=account, repaid=liq.repaid, seized=liq.seized, full=liq.full,
+        liq = _send(market, liquidator, account, offer)
+        emit("liquidated", borrower=account, repaid=liq.repaid, seized=liq.seized, full=liq.full, bonus=bonus,
              repaid_tokens=_tokens(liq.repaid, loan_dec), seized_tokens=_tokens(liq.seized, coll_dec),
-             bad_debt=liq.bad_debt, tx=liq.tx)  # fmt: skip
+             bad_debt=liq.bad_debt, profit=profit, tx=liq.tx)  # fmt: skip
         if liq.bad_debt:
             emit("bad_debt", logging.WARNING, borrower=account, assets=liq.bad_debt,
                  assets_tokens=_tokens(liq.bad_debt, loan_dec), tx=liq.tx)  # fmt: skip
@@ -202,6 +213,27 @@ def liquidate_round(
             echo(_human(liq, reader, loan_dec, coll_dec))
         done.append(liq)
     return done
+
+
+_WARNED_FREE_GAS: set[str] = set()
+
+
+def _native_price(reader, native_price: int | None) -> int:
+    """Loan raw units per native coin at model.PRICE_SCALE: the flag, else the oracle's price when the
+    collateral is wrapped ether (18 decimals), else 0 (gas counted as free; said once per market)."""
+    if native_price is not None:
+        return native_price
+    try:
+        wrapped = reader.symbol("collateral").upper() in ("WETH", "ETH") and reader.decimals("collateral") == 18
+    except BallastError:
+        wrapped = False
+    if wrapped:
+        return reader.price() * 10**18
+    if reader.address not in _WARNED_FREE_GAS:
+        _WARNED_FREE_GAS.add(reader.address)
+        emit("gas_not_priced", logging.WARNING, market=reader.address,
+             reason="set --native-price (loan tokens per native coin) to count gas in the profit")  # fmt: skip
+    return 0
 
 
 def poke_if_ramping(market, reader, sender, dry_run: bool = False, telemetry: Telemetry | None = None) -> bool:
@@ -269,6 +301,11 @@ def command():
               help="seconds between rounds")  # fmt: skip
 @click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH),
               help="positions per MarketLens.positions call")  # fmt: skip
+@click.option("--min-profit", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="loan tokens a liquidation must earn after gas")  # fmt: skip
+@click.option("--native-price", default=None, type=click.FloatRange(min=0),
+              help="loan tokens per native coin, to count gas (default: the oracle's price when the collateral "
+                   "is WETH, else gas counts as free)")  # fmt: skip
 @click.option("--max-failures", default=3, show_default=True, type=click.IntRange(min=1),
               help="consecutive failed rounds before the bot exits non-zero")  # fmt: skip
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, help="serve Prometheus metrics here")
@@ -276,7 +313,7 @@ def command():
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
 def run(network_choice, rpc, alias, market_address, lens_address, deployments, once, dry_run, interval, batch,
-        max_failures, metrics_port, metrics_addr, log_level):  # fmt: skip
+        min_profit, native_price, max_failures, metrics_port, metrics_addr, log_level):  # fmt: skip
     """Scan all positions and liquidate the unhealthy ones, round after round."""
     import warnings
 
@@ -296,6 +333,9 @@ def run(network_choice, rpc, alias, market_address, lens_address, deployments, o
         market_address, lens_address = market_and_lens(provider, market_address, lens_address, deployments)
         reader = MarketReader.of(project, market_address, lens_address)
         market = project.Market.at(reader.address)
+        loan_unit = 10 ** reader.decimals("loan")
+        min_profit_raw = int(round(min_profit * loan_unit))
+        per_native = None if native_price is None else int(round(native_price * loan_unit)) * model.PRICE_SCALE
         telemetry = Telemetry()
         server = telemetry.serve(metrics_port, metrics_addr) if metrics_port else None
         stop = threading.Event()
@@ -315,7 +355,8 @@ def run(network_choice, rpc, alias, market_address, lens_address, deployments, o
                 started = time.monotonic()
                 try:
                     done = liquidate_round(market, project, liquidator, batch, dry_run=dry_run,
-                                           telemetry=telemetry, reader=reader)  # fmt: skip
+                                           telemetry=telemetry, reader=reader, min_profit=min_profit_raw,
+                                           native_price=per_native)  # fmt: skip
                 except BallastError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a node hiccup: retried up to --max-failures

@@ -199,6 +199,12 @@ class MarketReader:
     def h_maint_of(self, account: str) -> int:
         return int(self._view("h_maint_of", account))
 
+    def quote(self, account: str, offered: int) -> tuple[int, int, int, int, int]:
+        """`MarketLens.liquidation_quote`: what `liquidate(account, offered)` would do now, as
+        (repaid, seized, bonus, bad_debt, debt_left); all zero when nothing can be liquidated (healthy, no
+        price, or the hourly cap spent). A call that would leave dust reverts, as the market would."""
+        return tuple(int(x) for x in self._view("liquidation_quote", account, offered))  # type: ignore[return-value]
+
     def ramping(self) -> bool:
         """A tightening of the maintenance ramp is under way: it advances only when the market is poked."""
         return bool(self._view("ramping"))

@@ -36,7 +36,7 @@ def test_deploy_system_wires_oracle_factory_market_and_lens(project, deployed, a
     assert factory.num_markets() == 1 and factory.is_market(deployed.market)
     assert factory.FEED_CHECK() == deployed.feed_check == market.FEED_CHECK()
     assert lens.utilisation(market) == 0 and not lens.ramping(market)
-    assert market.price_feed()[0] == d.ZERO_ADDRESS and deployed.price_feed is None
+    assert d.price_feed_of(market)[0] == d.ZERO_ADDRESS and deployed.price_feed is None
     assert market.LOAN() == deployed.loan_token
     assert market.COLLATERAL() == deployed.collateral_token
     assert market.ORACLE() == deployed.oracle
@@ -55,7 +55,7 @@ def test_a_second_plan_sends_nothing_and_a_change_plans_only_its_call(project, a
                              price_feed=d.PriceFeed(feed.address, model.WAD // 50, 900))  # fmt: skip
         dep = d.deploy_system(project, admin, "ethereum:local", chain.chain_id, cfg)
         market, oracle = project.Market.at(dep.market), project.RiskOracle.at(dep.oracle)
-        assert tuple(market.price_feed()) == (feed.address, model.WAD // 50, 900)
+        assert d.price_feed_of(market) == (feed.address, model.WAD // 50, 900)
         assert dep.price_feed == {"feed": feed.address, "max_deviation": str(model.WAD // 50), "max_age": 900}
         assert dep.quorum == 2  # more than half of three, by default
 
@@ -72,7 +72,7 @@ def test_a_second_plan_sends_nothing_and_a_change_plans_only_its_call(project, a
         unfed = plan(replace(cfg, signers=SIGNER_ADDRESSES[1:4], price_feed=d.PriceFeed(None)))
         assert [s.what.split("(")[0] for s in unfed.steps] == ["set_price_feed"]
         unfed.run()
-        assert market.price_feed()[0] == d.ZERO_ADDRESS and unfed.dep.price_feed is None
+        assert d.price_feed_of(market)[0] == d.ZERO_ADDRESS and unfed.dep.price_feed is None
         unmanaged = plan(replace(cfg, signers=SIGNER_ADDRESSES[1:4], price_feed=None))  # no section: left alone
         assert unmanaged.steps == []
         with pytest.raises(BallastError, match="RiskOracle constructor would revert: oracle: quorum too low"):
@@ -194,10 +194,10 @@ def test_configure_changes_only_the_named_fields(project, deployed, admin, chain
         guard = model.GuardParams(*(int(x) for x in oracle.guard_params()))
         assert guard == replace(model.GuardParams(), challenge_window=2 * model.HOUR,
                                 max_disagreement=3 * model.WAD // 100)  # fmt: skip
-        assert tuple(market.price_feed()) == (feed.address, model.WAD // 50, 900)
+        assert d.price_feed_of(market) == (feed.address, model.WAD // 50, 900)
         d.configure_system(project, admin, deployed, quorum=3, price_feed=d.PriceFeed(None))
         assert list(oracle.signers()) == SIGNER_ADDRESSES[1:4] and oracle.quorum() == 3
-        assert market.price_feed()[0] == d.ZERO_ADDRESS
+        assert d.price_feed_of(market)[0] == d.ZERO_ADDRESS
         record = d.refresh_record(project, deployed)
         assert (record.quorum, record.price_feed, record.risk["z_init"]) == (3, None, str(4 * model.WAD))
     finally:

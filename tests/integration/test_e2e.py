@@ -70,7 +70,7 @@ def test_spike_ramp_liquidation_and_books(
     # no tightening in the spike's block: at most the seconds between the observation and the poke
     # (0 when they share a block, a second or two on a loaded machine)
     spike_at = risk_oracle.metrics(m.ASSET_ID())[3]
-    assert base1 <= base0 + RISK.ramp_per_hour * (m.ramp_at() - spike_at) // 3_600
+    assert base1 <= base0 + RISK.ramp_per_hour * (lens.ramp_at(m) - spike_at) // 3_600
     assert lens.h_init_of(m, borrower) == model.h_init(RISK, SPIKE, lens.risk_rate(m), value, DEPTH) > h_init_calm
     assert lens.max_borrowable(m, borrower) == 0
     target = model.maint_base_target(RISK, SPIKE, lens.risk_rate(m))
@@ -79,7 +79,7 @@ def test_spike_ramp_liquidation_and_books(
     # first sees it, and no further than what the last poke saw
     gap = ((int(m.state().ramp_word) >> 32) & (2**32 - 1)) * 10**9
     assert gap == (target - base1) // 10**9 * 10**9
-    ramp = model.RampState(value=base1, updated_at=m.ramp_at(), depth=lens.maint_depth(m), base_gap=gap)
+    ramp = model.RampState(value=base1, updated_at=lens.ramp_at(m), depth=lens.maint_depth(m), base_gap=gap)
     assert ramp.ramping and lens.ramping(m)
 
     ratios, hours_to_unhealthy = [lens.required_ratio(m, COLL, False)], None
@@ -122,11 +122,11 @@ def test_spike_ramp_liquidation_and_books(
 
     # the books balance to the wei
     assert m.total_debt() == books.debt
-    assert m.idle() == books.idle
-    assert loan_token.balanceOf(m) == m.idle()
+    assert lens.idle(m) == books.idle
+    assert loan_token.balanceOf(m) == lens.idle(m)
     coll_left = m.position(borrower)[0]
     assert coll_token.balanceOf(m) == coll_left == COLL - ev.seized
-    assert m.totalAssets() == m.idle() + m.total_debt() == DEPOSIT + books.interest - books.bad
+    assert m.totalAssets() == lens.idle(m) + m.total_debt() == DEPOSIT + books.interest - books.bad
     assert books.interest > 0
     # the lender's claim is the whole of totalAssets, less the virtual share's sliver
     claim = m.convertToAssets(m.balanceOf(lender))

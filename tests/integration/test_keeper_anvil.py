@@ -841,7 +841,7 @@ def test_replay_without_warp_waits_for_chain_time(tmp_path, rpc, keeper, risk_or
 def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_oracle, market, lens, pool, weth):
     k = pool_keeper(rpc, keeper, risk_oracle, pool, weth, pokes=[market.address])
     k.check_setup()
-    ramp_before, h_max = market.ramp_at(), model.RiskParams().h_max
+    ramp_before, h_max = lens.ramp_at(market), model.RiskParams().h_max
     assert lens.maint_base(market) == h_max  # the ramp starts at the cap until a poke sees data
     chain.pending_timestamp += 600
     chain.mine()
@@ -854,22 +854,22 @@ def test_keeper_pokes_the_market_right_after_the_post(chain, rpc, keeper, risk_o
     assert Web3.to_checksum_address(poke.sender) == keeper.address
     assert poke.block_number > post.block_number  # sent once the post was mined
     poked_at = chain.provider.get_block(poke.block_number).timestamp
-    assert market.ramp_at() == poked_at > ramp_before
+    assert lens.ramp_at(market) == poked_at > ramp_before
     assert lens.maint_base(market) < h_max  # it saw the new post and loosened the ramp from the cap at once
     assert not lens.ramping(market)  # to its target: no tightening under way
     assert k.telemetry.pokes.labels(market.address)._value.get() == 1
 
 
-def test_dry_run_sends_no_poke(chain, rpc, keeper, risk_oracle, market, pool, weth):
+def test_dry_run_sends_no_poke(lens, chain, rpc, keeper, risk_oracle, market, pool, weth):
     k = pool_keeper(rpc, keeper, risk_oracle, pool, weth, pokes=[market.address], dry_run=True)
     k.check_setup()
     chain.pending_timestamp += 600
     chain.mine()
-    nonce, block, ramp_at = keeper.nonce, chain.blocks.head.number, market.ramp_at()
+    nonce, block, ramp_at = keeper.nonce, chain.blocks.head.number, lens.ramp_at(market)
     result = k.tick()
     assert result.posted and result.tx_hash is None and result.pokes == {market.address: None}
     assert keeper.nonce == nonce and chain.blocks.head.number == block
-    assert market.ramp_at() == ramp_at and risk_oracle.metrics(1) == (0, 0, 0, 0, 0)
+    assert lens.ramp_at(market) == ramp_at and risk_oracle.metrics(1) == (0, 0, 0, 0, 0)
     assert k.telemetry.pokes.labels(market.address)._value.get() == 0
 
 
@@ -898,13 +898,13 @@ def test_poke_targets_are_checked_at_setup(
         pool_keeper(rpc, keeper, risk_oracle, pool, weth, pokes=[elsewhere.address]).check_setup()
 
 
-def test_cli_pokes_each_listed_market(
+def test_cli_pokes_each_listed_market(lens, 
     chain, rpc_url, project, admin, blueprint, risk_oracle, market, pool, usdc, weth
 ):
     second = deploy_market(project, admin, blueprint, usdc, weth, risk_oracle)
     chain.pending_timestamp += 600
     chain.mine()
-    before = market.ramp_at(), second.ramp_at()
+    before = lens.ramp_at(market), lens.ramp_at(second)
     args = [*_base_args(rpc_url, risk_oracle, pool, weth), "--poke", market.address, "--poke", second.address]
     code, lines = _cli([*args, "--once"])
     assert code == 0, lines
@@ -912,4 +912,4 @@ def test_cli_pokes_each_listed_market(
     names = [e["event"] for e in events]
     assert names.index("posted") < names.index("poked")
     assert [e["market"] for e in events if e["event"] == "poked"] == [market.address, second.address]
-    assert market.ramp_at() > before[0] and second.ramp_at() > before[1]
+    assert lens.ramp_at(market) > before[0] and lens.ramp_at(second) > before[1]

@@ -11,26 +11,20 @@ from oracle import model
 WAD = model.WAD
 
 
-def test_repay_to_restore_restores_health_exactly_enough():
-    value, debt, h, bonus = 100_000 * 10**6, 95_000 * 10**6, WAD // 10, WAD // 20
-
-    def healthy_after(repay):
-        return (debt - repay) * WAD <= (value * WAD - repay * (WAD + bonus)) * (WAD - h) // WAD
-
-    repay = bot.repay_to_restore(value, debt, h, bonus, margin_bps=0)
-    assert healthy_after(repay)
-    assert not healthy_after(repay * 999 // 1000)  # and not much more than needed
-    assert bot.repay_to_restore(value, debt, h, bonus) == repay + repay * bot.MARGIN_BPS // 10_000
+def test_gas_is_priced_in_loan_tokens_and_rounds_against_the_bot():
+    # 100,000 gas at 10 gwei = 0.001 ETH; at 2,000 USDC (6 decimals) per ETH: 2 USDC
+    per_native = 2_000 * 10**6 * model.PRICE_SCALE
+    assert bot.gas_in_loan(100_000, 10 * 10**9, per_native) == 2 * 10**6
+    assert bot.gas_in_loan(1, 1, per_native) == 1  # a wei of gas still costs a raw unit
+    assert bot.gas_in_loan(100_000, 10 * 10**9, 0) == 0
 
 
-def test_repay_to_restore_healthy_and_underwater():
-    assert bot.repay_to_restore(100_000, 80_000, WAD // 10, WAD // 20) == 0
-    assert bot.repay_to_restore(100_000, 0, WAD // 10, WAD // 20) == 0
-    assert bot.repay_to_restore(100_000, 120_000, WAD // 10, WAD // 20) == 120_000  # cannot be saved
-    assert bot.repay_to_restore(100_000, 99_500, WAD // 100, WAD // 20) == 99_500  # H too small for the bonus
+def test_a_liquidation_pays_only_after_gas_and_the_minimum():
+    assert bot.pays(seized_value=1_050, repaid=1_000, gas_cost=30, min_profit=20)
+    assert not bot.pays(seized_value=1_050, repaid=1_000, gas_cost=31, min_profit=20)
+    assert not bot.pays(seized_value=1_000, repaid=1_000, gas_cost=0, min_profit=1)
 
 
-@pytest.fixture(scope="module")
 def system(project, deployed, lens_of, post_metrics):
     dep = deployed
     oracle, market = project.RiskOracle.at(dep.oracle), project.Market.at(dep.market)
@@ -73,6 +67,35 @@ def test_round_liquidates_only_the_unhealthy_and_restores_health(
         assert market.position(borrower)[1] > 0  # partial: health restored, not wiped out
         assert market.debt_shares(other) == shares_other  # untouched (its debt still accrues interest)
         assert bot.liquidate_round(market, project, liquidator, lens=dep.lens) == []  # nothing left to do
+    finally:
+        chain.restore(snap)
+
+
+def test_round_takes_what_the_quote_says_and_skips_what_does_not_pay(
+    system, project, admin, lender, borrower, other, liquidator, chain
+):
+    """The bot offers the whole debt; the engine takes what the lens quoted. A minimum profit above what
+    the bonus pays makes the bot send nothing."""
+    from oracle.views import MarketReader
+
+    dep, _, market, loan, _, lens, _ = system
+    snap = chain.snapshot()
+    try:
+        open_positions(system, admin, lender, borrower, other)
+        loan.mint(liquidator, 10**12, sender=admin)
+        reader = MarketReader.of(project, market, dep.lens)
+        debt = market.position(borrower)[1]
+        repaid, seized, bonus, bad, _left = reader.quote(borrower.address, debt * 2)
+        assert 0 < repaid < debt and seized > 0 and bad == 0  # partial: what restores the target
+        profit = reader.value(seized) - repaid
+        nonce = liquidator.nonce
+        assert bot.liquidate_round(market, project, liquidator, reader=reader, min_profit=profit + 1,
+                                   native_price=0) == []  # fmt: skip
+        assert liquidator.nonce == nonce and lens.is_liquidatable(market, borrower)
+        done = bot.liquidate_round(market, project, liquidator, reader=reader, min_profit=profit // 2,
+                                   native_price=0)  # fmt: skip
+        assert [(x.borrower, x.bad_debt) for x in done] == [(borrower.address, 0)]
+        assert abs(done[0].repaid - repaid) <= repaid // 1_000 and abs(done[0].seized - seized) <= seized // 1_000
     finally:
         chain.restore(snap)
 

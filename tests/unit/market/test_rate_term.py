@@ -101,22 +101,18 @@ def fresh_rise(create_market, loan_token, project, admin, post, lender, borrower
     return m
 
 
-@pytest.mark.xfail(strict=True, reason="contract bug, found by the stateful campaign: the utilisation average lags a fresh rise")
 def test_flash_supply_after_a_fresh_rise_does_not_lower_h_init(fresh_rise, lens, borrower, attacker):
-    """Found by the stateful campaign: within the hour after the utilisation rose, max(utilisation, its
-    average) is the utilisation itself, so a supply for one block (deposit, borrow, withdraw in one
-    transaction) takes the carry term of H_init back to the average's (here 0.09 of haircut); a poke
-    in that block loosens the maintenance base the same way. Finding 5's defence covers a lasting
-    utilisation, not the hour after a rise."""
+    """Found by the stateful campaign: the average used to lag a fresh rise, so within the hour after the
+    utilisation rose a supply for one block took the carry term of H_init back to the average's (0.09
+    of haircut here). Now a rise counts in the average at once (`market_math.pack_state`)."""
     m = fresh_rise
     h0 = lens.h_init_of(m, borrower)
     m.deposit(10_000_000 * USDC, attacker, sender=attacker)
-    assert h0 - lens.h_init_of(m, borrower) < 10**15  # fails: it falls by ~0.09
+    assert h0 - lens.h_init_of(m, borrower) < 10**15  # it fell by ~0.09 before the fix
 
 
-@pytest.mark.xfail(strict=True, reason="contract bug, found by the stateful campaign: the utilisation average lags a fresh rise")
 def test_flash_supply_after_a_fresh_rise_does_not_lower_the_carry_term(fresh_rise, lens, attacker):
     m = fresh_rise
     r0 = lens.risk_rate(m)
     m.deposit(10_000_000 * USDC, attacker, sender=attacker)
-    assert lens.risk_rate(m) >= r0  # fails
+    assert lens.risk_rate(m) >= r0
