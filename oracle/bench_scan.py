@@ -120,7 +120,9 @@ def measure_scan(project, accounts, chain, n: int = 10_000, repeats: int = 3, ec
         if echo:
             echo(f"  scan {i + 1}/{repeats}: {n:,} positions in {times[-1]:.2f} s")
     best, median = min(times), statistics.median(times)
-    page_gas = int(lens.positions.estimate_gas_cost(market, 0, min(n, 1_000)))
+    page_gas = int(reader.lens.functions.positions(market.address, 0, min(n, 1_000)).estimate_gas(
+        {"from": accounts[0].address}
+    ))
     return {
         "positions": n,
         "setup_seconds": round(setup_s, 1),
