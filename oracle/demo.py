@@ -713,10 +713,31 @@ def format_row(r: Row) -> str:
     )
 
 
+def chain_liquidations(market) -> dict:
+    """What the market's events say liquidations did: debt repaid and collateral seized (`Liquidated`)
+    and bad debt written off against lenders (`BadDebtRealized`), raw units."""
+    from ape import chain
+
+    head = chain.blocks.head.number
+    liq = list(market.Liquidated.range(0, head + 1))
+    bad = list(market.BadDebtRealized.range(0, head + 1))
+    return {
+        "events": len(liq),
+        "repaid": sum(int(x.repaid) for x in liq),
+        "seized": sum(int(x.seized) for x in liq),
+        "bad_debt": sum(int(x.assets) for x in bad),
+    }
+
+
 def summarise(w: World, keeper: DemoKeepers, rows: list[Row]) -> dict:
     m = w.market
     open_debt = sum(int(m.position(b)[1]) for b in w.borrowers) / w.loan_unit
+    events = chain_liquidations(m)
     return {
+        "liquidated_repaid": events["repaid"] / w.loan_unit,
+        "liquidated_seized": events["seized"] / w.coll_unit,
+        "bad_debt": events["bad_debt"] / w.loan_unit,
+        "liquidation_events": events["events"],
         "hours": len(rows),
         "posts": keeper.posts,
         "pokes": keeper.pokes,
@@ -849,6 +870,9 @@ def print_summary(report: dict) -> None:
     t.add_row("max required CR init / maint", f"{s['cr_init_max']:.3f} / {s['cr_maint_max']:.3f}")
     t.add_row("most positions at risk in one hour", str(s["max_at_risk"]))
     t.add_row("liquidations", str(s["liquidations"]))
+    t.add_row("liquidated (Liquidated events): debt repaid / collateral seized",
+              f"{s['liquidated_repaid']:,.2f} / {s['liquidated_seized']:,.4f}")  # fmt: skip
+    t.add_row("bad debt written off (BadDebtRealized)", f"{s['bad_debt']:,.2f}")
     t.add_row("open debt at the end", f"{s['open_debt']:,.2f}")
     t.add_row("lenders' total assets", f"{s['total_assets']:,.2f}")
     t.add_row("seconds", f"{s['seconds']}")
