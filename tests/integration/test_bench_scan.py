@@ -6,7 +6,7 @@ from oracle.views import MarketReader
 
 
 def test_setup_makes_real_positions_and_the_scan_reads_them_all(project, accounts, chain):
-    market, lens = setup_positions(project, accounts.test_accounts, chain, 40)
+    market, lens = setup_positions(project, accounts, chain, 40)
     rows = MarketReader.of(project, market.address, lens.address).scan(batch=7)
     assert len(rows) == 40 == market.num_borrowers()
     assert len({r[0] for r in rows}) == 40
@@ -16,6 +16,6 @@ def test_setup_makes_real_positions_and_the_scan_reads_them_all(project, account
 
 
 def test_measure_scan_reports_what_it_read(project, accounts, chain):
-    result = measure_scan(project, accounts.test_accounts, chain, n=25, repeats=2)
+    result = measure_scan(project, accounts, chain, n=25, repeats=2)
     assert result["positions"] == 25 and result["positions_per_second"] > 0
     assert result["gas_per_page_of_1000"] > 25 * 2_100  # at least a cold read per position
