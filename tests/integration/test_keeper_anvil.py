@@ -280,7 +280,9 @@ def test_the_issues_attack_one_swap_does_not_reach_the_market(
     source = k.assets[0].sources[0]
     assert source.last_spot == pytest.approx(1_513, rel=1e-3)  # what a spot source would have posted
     posted = risk_oracle.metrics(1)[0]
-    assert posted == pytest.approx(PRICE_2000, rel=1e-3)
+    # the time-weighted price moves by the spot's fall times the seconds it has held over the window:
+    # a few seconds of -24% on a loaded machine are a few tenths of a percent, not the 24% of the spot
+    assert posted == pytest.approx(PRICE_2000, rel=1e-2)
     assert not lens.is_liquidatable(market, borrower) and lens.health_factor(market, borrower) >= model.WAD
     collateral, debt = (int(x) for x in market.position(borrower))
     h_maint = int(lens.h_maint_of(market, borrower))
