@@ -194,7 +194,7 @@ def test_bot_dry_run_sends_nothing(system, admin, lender, borrower, other, liqui
     open_positions(system, admin, lender, borrower, other)
     loan.mint(liquidator, 10**12, sender=admin)
     loan.approve(market, 2**256 - 1, sender=liquidator)
-    post(system, PRICE * 97 // 100)  # -3%: the 99% borrower can be liquidated in part
+    post(system, PRICE * 92 // 100)  # -8%: the 99% borrower (at H_init, 5 points above H_maint) in part
     nonce = liquidator.nonce
     proc = run_cli(["ballast", *bot_args(dep, chain, "--once", "--dry-run")])
     assert proc.returncode == 0, proc.stderr
@@ -224,7 +224,7 @@ def test_bot_from_a_config_file_serves_metrics_and_stops_on_sigterm(
     dep, _, market, loan, _, lens, _ = system
     open_positions(system, admin, lender, borrower, other)
     loan.mint(liquidator, 10**12, sender=admin)
-    post(system, PRICE * 97 // 100)
+    post(system, PRICE * 92 // 100)
     port = free_port()
     path = d.write_deployment(dep, tmp_path / "ethereum-local.json")
     cfg = tmp_path / "bot.toml"
