@@ -20,7 +20,8 @@ def report(hours=30, dust_at=12, label="bundled scenario (seed 7)"):
                      "borrower_cr": crs})  # fmt: skip
     summary = {"hours": hours, "posts": hours + 1, "pokes": hours + 1, "liquidations": 1, "max_at_risk": 1,
                "price_first": 1999.0, "price_last": 1970.0, "price_min": 1970.0, "sigma_max": 0.8,
-               "cr_init_max": 1.2, "cr_maint_max": 1.18, "open_debt": 1.0, "total_assets": 2.0, "seconds": 1.0}  # fmt: skip
+               "cr_init_max": 1.2, "cr_maint_max": 1.18, "open_debt": 1.0, "total_assets": 2.0, "seconds": 1.0,
+               "liquidated_repaid": 3.0, "liquidated_seized": 0.002, "bad_debt": 0.0, "liquidation_events": 1}  # fmt: skip
     return {"label": label, "rows": rows, "summary": summary}
 
 
