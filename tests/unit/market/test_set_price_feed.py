@@ -142,7 +142,8 @@ def test_feed_that_reverts_stops_new_risk_only(checked, borrower, feed, admin):
     checked.repay(USDC, borrower, sender=borrower)
 
 
-def test_without_debt_collateral_withdrawal_ignores_the_feed(checked, borrower, feed, admin):
+def test_without_debt_collateral_withdrawal_ignores_the_feed(checked, borrower, feed, admin, loan_token, fund):
+    fund(loan_token, borrower, 10**6, checked)  # the interest of the seconds since the borrow
     checked.repay(2**256 - 1, borrower, sender=borrower)
     feed.set_broken(True, sender=admin)
     checked.withdraw_collateral(COLL, borrower, sender=borrower)
