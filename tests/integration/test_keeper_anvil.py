@@ -463,7 +463,9 @@ def test_failover_from_a_dead_url_to_a_live_one(rpc_url, keeper, risk_oracle, po
     """Primary: a fork of the node (a second anvil); it dies mid-run; the keeper carries on."""
     proc, fork_url = start_anvil("--fork-url", rpc_url)
     try:
-        rpc = Rpc([fork_url, rpc_url], timeout=2)
+        # a fork answers slowly on a loaded machine (it reads state from the node); the dead fork below
+        # refuses connections at once, so a generous timeout costs nothing
+        rpc = Rpc([fork_url, rpc_url], timeout=10)
         fork, main = Web3(Web3.HTTPProvider(fork_url)), Web3(Web3.HTTPProvider(rpc_url))
         fork.provider.make_request("evm_mine", [])
         k = pool_keeper(rpc, keeper, risk_oracle, pool, weth)
