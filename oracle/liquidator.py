@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import click
 
 from oracle import model
+from oracle.chain import GAS_MARGIN_DEN, GAS_MARGIN_NUM
 from oracle.config import config_option
 from oracle.errors import BallastError
 from oracle.logs import configure, emit
@@ -67,10 +68,10 @@ def gas_in_loan(gas: int, gas_price: int, loan_per_native: int) -> int:
     return model.ceil_div(gas * gas_price * loan_per_native, 10**18 * model.PRICE_SCALE)
 
 
-def pays(seized_value: int, repaid: int, gas_cost: int, min_profit: int) -> bool:
-    """Whether a liquidation pays after gas: value of the collateral seized - repaid - gas >= min_profit
-    (all loan raw units)."""
-    return seized_value - repaid - gas_cost >= min_profit
+def profit_after_gas(seized_value: int, repaid: int, gas_cost: int) -> int:
+    """What a liquidation earns: value of the collateral seized - repaid - gas (loan raw units); the bot
+    sends it when this is at least --min-profit."""
+    return seized_value - repaid - gas_cost
 
 
 class Telemetry:
@@ -169,11 +170,10 @@ def liquidate_round(
             emit("liquidation_skipped", borrower=account, reason="nothing to liquidate now (hourly cap spent)")
             continue
         if not dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < offer:
-            project.MockERC20.at(reader.loan).approve(market, MAX_UINT, sender=liquidator)
-        try:
-            call = reader.market.functions.liquidate(account, offer)
-            seized_sim = int(call.call({"from": liquidator.address}))
-            gas = int(call.estimate_gas({"from": liquidator.address}))
+            estimate = loan.functions.approve(reader.address, MAX_UINT).estimate_gas({"from": liquidator.address})
+            project.MockERC20.at(reader.loan).approve(market, MAX_UINT, sender=liquidator, gas=gas_limit(estimate))
+        try:  # the quote said what the call does; the estimate also says whether it would revert now
+            gas = int(reader.market.functions.liquidate(account, offer).estimate_gas({"from": liquidator.address}))
         except Exception as exc:  # noqa: BLE001 - a revert: someone was faster, the price moved, ...
             reason = first_line(exc)
             if dry_run and int(loan.functions.allowance(liquidator.address, reader.address).call()) < offer:
@@ -183,21 +183,21 @@ def liquidate_round(
                 telemetry.failures.labels(kind="skipped").inc()
             continue
         gas_cost = gas_in_loan(gas, int(reader.w3.eth.gas_price), per_native)
-        profit = reader.value(seized_sim) - repaid - gas_cost
-        if not pays(reader.value(seized_sim), repaid, gas_cost, min_profit):
-            emit("liquidation_unprofitable", borrower=account, repaid=repaid, seized=seized_sim, bonus=bonus,
+        profit = profit_after_gas(reader.value(seized), repaid, gas_cost)
+        if profit < min_profit:
+            emit("liquidation_unprofitable", borrower=account, repaid=repaid, seized=seized, bonus=bonus,
                  gas=gas, gas_cost=gas_cost, profit=profit, min_profit=min_profit)  # fmt: skip
             if telemetry is not None:
                 telemetry.failures.labels(kind="unprofitable").inc()
             continue
         if dry_run:
-            liq = Liquidation(account, repaid, seized_sim, bad, repaid >= debt_now, None)
-            emit("liquidation_planned", borrower=account, repay=repaid, seized=seized_sim, bonus=bonus,
+            liq = Liquidation(account, repaid, seized, bad, repaid >= debt_now, None)
+            emit("liquidation_planned", borrower=account, repay=repaid, seized=seized, bonus=bonus,
                  bad_debt=bad, profit=profit, repay_tokens=_tokens(repaid, loan_dec),
-                 seized_tokens=_tokens(seized_sim, coll_dec))  # fmt: skip
+                 seized_tokens=_tokens(seized, coll_dec))  # fmt: skip
             done.append(liq)
             continue
-        liq = _send(market, liquidator, account, offer)
+        liq = _send(market, liquidator, account, offer, gas_limit(gas))
         emit("liquidated", borrower=account, repaid=liq.repaid, seized=liq.seized, full=liq.full, bonus=bonus,
              repaid_tokens=_tokens(liq.repaid, loan_dec), seized_tokens=_tokens(liq.seized, coll_dec),
              bad_debt=liq.bad_debt, profit=profit, tx=liq.tx)  # fmt: skip
@@ -245,16 +245,27 @@ def poke_if_ramping(market, reader, sender, dry_run: bool = False, telemetry: Te
     if dry_run:
         emit("poke_planned", market=reader.address)
         return True
-    tx = market.poke(sender=sender)
+    estimate = reader.market.functions.poke().estimate_gas({"from": sender.address})
+    tx = market.poke(sender=sender, gas=gas_limit(estimate))
     emit("poked", market=reader.address, tx=str(tx.txn_hash))
     if telemetry is not None:
         telemetry.pokes.inc()
     return True
 
 
-def _send(market, liquidator, account: str, repay: int) -> Liquidation:
-    """liquidate() through ape; the amounts come from the receipt's events, not from what was offered."""
-    tx = market.liquidate(account, repay, sender=liquidator)
+def gas_limit(estimate: int) -> int:
+    """The gas limit of the bot's transactions: the estimate with the keeper's margin (oracle.chain). The
+    estimate is made on the latest block; a keeper's batch mined before the call in the next block can
+    make it cost more (a poke that moves the ramp further, a liquidation that writes off bad debt), and a
+    limit of exactly the estimate then runs out of gas. Seen on the Sepolia stand-in as `round_failed:
+    EVM error OutOfGas` before this margin."""
+    return int(estimate) * GAS_MARGIN_NUM // GAS_MARGIN_DEN + 10_000
+
+
+def _send(market, liquidator, account: str, repay: int, gas: int) -> Liquidation:
+    """liquidate() through ape with the gas limit `gas`; the amounts come from the receipt's events, not
+    from what was offered."""
+    tx = market.liquidate(account, repay, sender=liquidator, gas=gas)
     liquidated = [log for log in tx.decode_logs(market.Liquidated) if str(log.borrower) == account]
     bad = [log for log in tx.decode_logs(market.BadDebtRealized) if str(log.borrower) == account]
     if not liquidated:
@@ -334,8 +345,8 @@ def run(network_choice, rpc, alias, market_address, lens_address, deployments, o
         reader = MarketReader.of(project, market_address, lens_address)
         market = project.Market.at(reader.address)
         loan_unit = 10 ** reader.decimals("loan")
-        min_profit_raw = int(round(min_profit * loan_unit))
-        per_native = None if native_price is None else int(round(native_price * loan_unit)) * model.PRICE_SCALE
+        min_profit_raw = round(min_profit * loan_unit)
+        per_native = None if native_price is None else round(native_price * loan_unit) * model.PRICE_SCALE
         telemetry = Telemetry()
         server = telemetry.serve(metrics_port, metrics_addr) if metrics_port else None
         stop = threading.Event()
