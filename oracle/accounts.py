@@ -41,6 +41,23 @@ def passphrase_for(alias: str) -> str | None:
     return os.environ.get(PASSPHRASE_ENV) or os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE")
 
 
+def _test_account(alias: str, local: bool, network: str):
+    """The ape test account `TEST::N` names, or None when `alias` is not of that form; one line when it
+    is used off a local network or does not exist."""
+    from ape import accounts
+    from ape.exceptions import ApeException
+
+    index = parse_test_alias(alias)
+    if index is None:
+        return None
+    if not local:
+        raise BallastError(f"test account '{alias}' is only for local networks, not '{network}'")
+    try:
+        return accounts.test_accounts[index]
+    except (IndexError, ApeException):
+        raise BallastError(f"no test account {alias}") from None
+
+
 def load_account(alias: str | None, *, local: bool, network: str = "this network"):
     """An ape account ready to sign unattended.
 
@@ -53,14 +70,9 @@ def load_account(alias: str | None, *, local: bool, network: str = "this network
         if local:
             return accounts.test_accounts[0]
         raise BallastError(f"--account is required on {network} (see `ape accounts list`)")
-    index = parse_test_alias(alias)
-    if index is not None:
-        if not local:
-            raise BallastError(f"test account '{alias}' is only for local networks, not '{network}'")
-        try:
-            return accounts.test_accounts[index]
-        except (IndexError, ApeException):
-            raise BallastError(f"no test account {alias}") from None
+    test = _test_account(alias, local, network)
+    if test is not None:
+        return test
     if alias.upper().startswith("TEST:"):
         raise BallastError(f"bad test account '{alias}' (expected TEST::N)")
     try:
@@ -97,14 +109,9 @@ def address_of(name: str, *, local: bool = True) -> str:
         raise BallastError(f"'{name}' is not an address")
     from ape import accounts
 
-    index = parse_test_alias(name)
-    if index is not None:
-        if not local:
-            raise BallastError(f"test account '{name}' is only for local networks")
-        try:
-            return accounts.test_accounts[index].address
-        except IndexError:
-            raise BallastError(f"no test account {name}") from None
+    test = _test_account(name, local, "this network")
+    if test is not None:
+        return test.address
     try:
         return accounts.load(name).address
     except (KeyError, ValueError):

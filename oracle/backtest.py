@@ -353,13 +353,7 @@ def plot(result: dict, series: dict, out: str, start: int | None = None, end: in
     import matplotlib.pyplot as plt
 
     ts = series["ts"]
-    sel = np.ones(len(ts), dtype=bool)
-    if start is not None:
-        sel &= ts >= start
-    if end is not None:
-        sel &= ts <= end
-    if not sel.any():
-        raise BallastError("plot: no candles in the chosen window")
+    sel = plot_window(ts, start, end)
     days = np.array([np.datetime64(int(t), "s") for t in ts[sel]])
     line = (1.0 - series["h_maint"]) * (1.0 + series["bonus"])
     flags = sel & series["mask"] & (series["low_ahead"] < series["close"] * line)
@@ -487,6 +481,19 @@ def command(csv_path, horizon_hours, json_out, plot_out, plot_start, plot_end, q
         print_table(result)
 
 
+def plot_window(ts: np.ndarray, start: int | None, end: int | None) -> np.ndarray:
+    """The candles a plot draws: a mask of `ts` within [start, end] (either may be open); one line when
+    the window holds none."""
+    sel = np.ones(len(ts), dtype=bool)
+    if start is not None:
+        sel &= ts >= start
+    if end is not None:
+        sel &= ts <= end
+    if not sel.any():
+        raise BallastError("plot: no candles in the chosen window")
+    return sel
+
+
 def writable(out: str | os.PathLike) -> Path:
     """An output file's path with its folder created (`--json out/run1/eth.json` into a fresh clone);
     one line when that is impossible (a file in the way, no permission)."""
@@ -497,6 +504,8 @@ def writable(out: str | os.PathLike) -> Path:
         raise BallastError(f"cannot write {path}: {exc.strerror or exc} ({exc.filename or path.parent})") from None
     if path.is_dir():
         raise BallastError(f"cannot write {path}: it is a folder")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BallastError(f"cannot write {path}: permission denied")
     return path
 
 

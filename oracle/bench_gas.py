@@ -60,11 +60,25 @@ def relay_post(oracle, sender, chain, signers, updates, spread_ppm: int = 0):
     return oracle.post(*batch.args, sender=sender)
 
 
+def deploy_market(project, admin, oracle, loan, coll, asset_id: int = 1):
+    """FeedCheck, the Market blueprint, a factory on `oracle`, a MarketLens and one market of the
+    (coll, loan) pair `asset_id` with the default parameters. Returns (market, lens)."""
+    from dataclasses import astuple
+
+    feed_check = admin.deploy(project.FeedCheck)
+    blueprint = admin.declare(project.Market, sender=admin).contract_address
+    factory = admin.deploy(project.MarketFactory, blueprint, oracle, feed_check)
+    lens = admin.deploy(project.MarketLens)
+    tx = factory.create_market(
+        loan, coll, asset_id, astuple(model.RiskParams()), astuple(model.RateParams()), "Ballast market", "bMKT",
+        sender=admin,
+    )
+    return project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market), lens
+
+
 def measure_gas(project, accounts, chain) -> dict[str, int]:
     """Deploy tokens, oracles, factory, lens and a market; run each operation once to warm it up (so slots
     are non-zero as in steady state), then once more and record `gas_used` of that second run."""
-    from dataclasses import astuple
-
     admin, relayer, guardian, lender, borrower, liquidator = (accounts[i] for i in range(6))
     loan = admin.deploy(project.MockERC20, "USD Coin", "USDC", 6)
     tokens = [admin.deploy(project.MockERC20, f"Coll{i}", f"C{i}", 18) for i in range(10)]
@@ -75,15 +89,7 @@ def measure_gas(project, accounts, chain) -> dict[str, int]:
     for o in (oracle, oracle5):
         for t in tokens:
             o.add_asset(t, loan, sender=admin)
-    feed_check = admin.deploy(project.FeedCheck)
-    blueprint = admin.declare(project.Market, sender=admin).contract_address
-    factory = admin.deploy(project.MarketFactory, blueprint, oracle, feed_check)
-    lens = admin.deploy(project.MarketLens)
-    tx = factory.create_market(
-        loan, coll, 1, astuple(model.RiskParams()), astuple(model.RateParams()), "Ballast USDC/C0", "bUSDC-C0",
-        sender=admin,
-    )
-    market = project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
+    market, lens = deploy_market(project, admin, oracle, loan, coll)
 
     def post(o, signers, n, price=PRICE, sigma=SIGMA):
         return relay_post(o, relayer, chain, signers, [(i + 1, price, DEPTH, sigma) for i in range(n)], 1_000)

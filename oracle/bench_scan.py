@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from pathlib import Path
 
 import click
 
@@ -41,11 +40,9 @@ def _send_all(provider, txs: list[dict], echo) -> None:
 
 def setup_positions(project, accounts, chain, n: int, echo=None):
     """A market with `n` borrowers, each at about half its borrowing limit. Returns (market, lens)."""
-    from dataclasses import astuple
-
     from eth_utils import keccak, to_checksum_address
 
-    from oracle.bench_gas import bench_signers
+    from oracle.bench_gas import bench_signers, deploy_market
 
     admin, relayer, guardian, lender = (accounts[i] for i in range(4))
     loan = admin.deploy(project.MockERC20, "USD Coin", "USDC", 6)
@@ -53,13 +50,7 @@ def setup_positions(project, accounts, chain, n: int, echo=None):
     signers = bench_signers(3)
     oracle = admin.deploy(project.RiskOracle, guardian, [k.address for k in signers], 2)
     oracle.add_asset(coll, loan, sender=admin)
-    feed_check = admin.deploy(project.FeedCheck)
-    blueprint = admin.declare(project.Market, sender=admin).contract_address
-    factory = admin.deploy(project.MarketFactory, blueprint, oracle, feed_check)
-    lens = admin.deploy(project.MarketLens)
-    tx = factory.create_market(loan, coll, 1, astuple(model.RiskParams()), astuple(model.RateParams()),
-                               "Ballast USDC/WETH", "bUSDC-WETH", sender=admin)  # fmt: skip
-    market = project.Market.at(tx.decode_logs(factory.MarketCreated)[0].market)
+    market, lens = deploy_market(project, admin, oracle, loan, coll)
     from oracle import reports
 
     at = chain.blocks.head.timestamp  # observed now (no timestamp cheats: any node will do)
@@ -165,9 +156,12 @@ def scan_command(n, repeats, json_out, tracing_node):
     from ape import accounts, chain, networks, project
     from ape.logging import logger
 
+    from oracle.backtest import writable
     from oracle.errors import BallastError
 
     logger.set_level("ERROR")  # progress lines and the result are the output
+    if json_out:
+        writable(json_out)  # before the work, not after
     node = None
     choice = "ethereum:local:foundry"
     if not tracing_node:
@@ -215,6 +209,5 @@ def scan_command(n, repeats, json_out, tracing_node):
         f"{result['gas_per_page_of_1000']:,} gas in eth_call"
     )
     if json_out:
-        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_out).write_text(json.dumps(result, indent=2) + "\n")
+        writable(json_out).write_text(json.dumps(result, indent=2) + "\n")
         click.echo(f"wrote {json_out}")

@@ -61,6 +61,8 @@ from oracle.backtest import (
     _parse_day,
     data_dir,
     iso,
+    plot_window,
+    writable,
 )
 from oracle.errors import BallastError
 from oracle.metrics import YEAR, EstimatorParams, _rolling_mean, measure
@@ -1422,13 +1424,7 @@ def plot(result: dict, detail: dict, out: str, start: int | None, end: int | Non
 
     hist = detail["hist"]
     ts = hist.ts
-    sel = np.ones(len(ts), dtype=bool)
-    if start is not None:
-        sel &= ts >= start
-    if end is not None:
-        sel &= ts <= end
-    if not sel.any():
-        raise BallastError("plot: no candles in the chosen window")
+    sel = plot_window(ts, start, end)
     days = ts[sel].astype("datetime64[s]")
     colors = {
         "dynamic": "tab:red", "fixed_same_capital": "tab:blue", "aave_v3_weth": "tab:purple",
@@ -1462,19 +1458,6 @@ def plot(result: dict, detail: dict, out: str, start: int | None, end: int | Non
     fig.tight_layout()
     _write(out, lambda path: fig.savefig(path, dpi=110))
     plt.close(fig)
-
-
-def _check_writable(out: str) -> None:
-    """Fail before a long run: create missing folders and check that `out` can be written."""
-    path = Path(out)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BallastError(f"cannot write {out}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise BallastError(f"cannot write {out}: is a directory")
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise BallastError(f"cannot write {out}: permission denied")
 
 
 def _write(out: str, writer) -> None:
@@ -1542,7 +1525,7 @@ def command(csv_path, borrowers, seed, scale, engine_name, json_out, plot_out, p
     start, end = _parse_day(plot_start), _parse_day(plot_end)
     for out in (plot_out, None if json_out == "-" else json_out):
         if out:
-            _check_writable(out)
+            writable(out)
     result, detail = stress_file(csv_path, cfg, name, show_progress=not quiet and os.isatty(2), jobs=jobs)
     if plot_out:
         plot(result, detail, plot_out, start, end)
@@ -1573,7 +1556,7 @@ def bench_command(data, json_out, borrowers, jobs, quiet):
     if folder is None or not (folder / BENCH_FILE).is_file():
         raise BallastError(f"candle file {BENCH_FILE} not found (pass --data DIR or set BALLAST_DATA)")
     if json_out:
-        _check_writable(json_out)
+        writable(json_out)
     cfg = candidate_config(DEFAULT_CANDIDATE).replace(population=PopulationParams(borrowers=borrowers))
     # the machine is shared: time the backtest of the same file first, as a yardstick of its load
     # (docs/BACKTEST.md: 0.6-0.9 s on an idle machine)

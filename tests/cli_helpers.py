@@ -9,6 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
+# Candle files every command that reads one must refuse in one line: (content or None for a missing
+# file, the message's words).
+BAD_CSVS = [
+    (None, "no such file"),
+    ("unix,open,high\n1,2,3\n", "missing columns"),
+    ("unix,open,high,low,close,volume\nx,y,z,w,v,u\n", "no valid rows"),
+]
+
 
 def run_cli(args, env_extra=None, timeout=180):
     """Run `args` (e.g. ["ballast", "demo"] or ["ape", "run", "deploy", ...]) from the repo root.

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+from cli_helpers import BAD_CSVS
 from click.testing import CliRunner
 
 from oracle.backtest import BENCH_FILES
@@ -63,14 +64,7 @@ def test_backtest_plot(fixture_csv, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (None, "no such file"),
-        ("unix,open,high\n1,2,3\n", "missing columns"),
-        ("unix,open,high,low,close,volume\nx,y,z,w,v,u\n", "no valid rows"),
-    ],
-)
+@pytest.mark.parametrize("content, message", BAD_CSVS)
 def test_bad_csv_exits_with_one_line(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     if content is not None:

@@ -5,6 +5,7 @@ import os
 import shutil
 
 import pytest
+from cli_helpers import BAD_CSVS
 from click.testing import CliRunner
 
 from oracle import stress
@@ -67,14 +68,7 @@ def test_stress_plot_and_engine(fixture_csv, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (None, "no such file"),
-        ("unix,open,high\n1,2,3\n", "missing columns"),
-        ("unix,open,high,low,close,volume\nx,y,z,w,v,u\n", "no valid rows"),
-    ],
-)
+@pytest.mark.parametrize("content, message", BAD_CSVS)
 def test_bad_csv_exits_with_one_line(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     if content is not None:

@@ -1,8 +1,9 @@
 """MarketFactory.validate_risk / validate_rates / pack_params: the bounds every market checks through its
 factory, and the parameters the factory keeps for its markets."""
 
-import ape
 from dataclasses import replace
+
+import ape
 from market_fixtures import RATES, RISK, WAD, rate_tuple, risk_tuple
 
 
