@@ -1,6 +1,6 @@
 """The how-tos run as written (tests/operator/docrun.py) against a testnet playground on an anvil that
-plays Sepolia: docs/HOWTO-risk-manager.md (parameters, a price feed, pauses, a challenge drill, a signer
-rotation).
+plays Sepolia: docs/HOWTO-borrow-and-lend.md (a lender and a borrower in `ape console`) and
+docs/HOWTO-risk-manager.md (parameters, a price feed, pauses, a challenge drill, a signer rotation).
 
 The playground is deployed the way the README does it, by commands in a shell: keystore accounts from
 `ape accounts generate` (a deployer and three keepers, the oracle's signers with quorum 2), a config with
@@ -66,6 +66,19 @@ def test_playground_is_deployed_with_three_signers(world, playground):
                                         ["address"]) for i in (1, 2, 3)]  # fmt: skip
     assert playground["signers"] == keepers and playground["quorum"] == 2
     assert playground["chain_id"] == 11_155_111 and playground["lens"] and playground["pool"]
+
+
+def test_borrow_and_lend_howto_runs_as_written(world, playground):
+    post_round(world, playground)
+    runner = world.doc(world.project / "docs" / "HOWTO-borrow-and-lend.md")
+    runner.run()
+    assert runner.consoles == 1
+    market = world.w3.eth.contract(address=playground["market"], abi=_abi("Market"))
+    lender, borrower = (_address(world, a) for a in ("lender", "borrower"))
+    assert market.functions.position(borrower).call() == [0, 0]  # repaid and withdrawn
+    assert market.functions.balanceOf(lender).call() == 0  # redeemed
+    usdc = world.w3.eth.contract(address=playground["loan_token"], abi=_abi("MockERC20"))
+    assert usdc.functions.balanceOf(lender).call() > 100_000 * 10**6  # with the interest the borrower paid
 
 
 def test_risk_manager_howto_runs_as_written(world, playground):
