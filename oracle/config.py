@@ -1,4 +1,4 @@
-"""Config files for the long-running commands (`ballast bot run`, and the keeper next): TOML or YAML,
+"""Config files for the long-running commands (`ballast keeper run`, `ballast bot run`): TOML or YAML,
 one section per command, keys named like the command's flags, environment overrides for secrets.
 
 ```toml

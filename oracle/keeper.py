@@ -62,6 +62,7 @@ from oracle import metrics, model, policy, reports
 from oracle import peers as peerlib
 from oracle.aggregate import OK, Aggregate, Refused, combine, poll
 from oracle.chain import Rpc, Sender, contract_at, load_account, resolve_network, token_decimals
+from oracle.config import config_option
 from oracle.errors import BallastError
 from oracle.logs import configure, emit
 from oracle.sources.base import SourceExhausted
@@ -1025,6 +1026,7 @@ def command():
 
 
 @command.command()
+@config_option("keeper")
 @click.option(
     "--network",
     required=True,

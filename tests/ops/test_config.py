@@ -103,3 +103,19 @@ def test_ballast_error_type():
 
     with pytest.raises(BallastError):
         read_file("/nonexistent/ballast.toml")
+
+
+def test_the_keeper_takes_its_options_from_the_keeper_section(tmp_path):
+    """`ballast keeper run --config FILE`: the file's [keeper] table fills the required options (its
+    [bot] table is the bot's); a flag still wins. The run stops at the first check of what it was given."""
+    from oracle.keeper import run
+
+    path = write(tmp_path, "ballast.toml", '[keeper]\nnetwork = "ethereum:local:foundry"\naccount = "keeper1"\n'
+                 'oracle = "0xnot-an-oracle"\nasset = ["WETH=1"]\nsource = ["pool:0x1"]\nmetrics-port = 9464\n'
+                 '[bot]\nnetwork = "ethereum:sepolia:node"\n')  # fmt: skip
+    result = CliRunner(mix_stderr=False).invoke(run, ["--config", path], env={})
+    assert result.exit_code == 1 and "--oracle '0xnot-an-oracle' is not an address" in result.stderr, result.stderr
+    result = CliRunner(mix_stderr=False).invoke(run, ["--config", path, "--oracle", "0xflag"], env={})
+    assert result.exit_code == 1 and "--oracle '0xflag' is not an address" in result.stderr, result.stderr
+    result = CliRunner(mix_stderr=False).invoke(run, ["--config", path], env={"BALLAST_KEEPER_ORACLE": "0xenv"})
+    assert result.exit_code == 1 and "--oracle '0xenv' is not an address" in result.stderr, result.stderr
