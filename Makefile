@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 NETWORK ?= ethereum:local:foundry
 ARGS ?=
 
-.PHONY: all bootstrap demo test fuzz bench lint clean
+.PHONY: all bootstrap demo test fork-test fuzz bench lint clean
 
 all: bootstrap
 
@@ -31,6 +31,11 @@ demo: bootstrap
 ## make test: every test (contracts on a real anvil through ape, keeper, backtest)
 test: bootstrap
 	$(BIN)/ape test tests --network $(NETWORK) -q $(ARGS)
+
+## make fork-test: the README's walk-through on an anvil playing Sepolia (keystores, deploy twice, keepers
+## and bot from config files, a crash liquidated); also part of make test
+fork-test: bootstrap
+	$(BIN)/ape test tests/operator/test_readme.py --network $(NETWORK) -q $(ARGS)
 
 ## make fuzz: the long stateful campaign (2,000 random sequences of 50 steps; statistics: out/fuzz-stats.json)
 fuzz: bootstrap

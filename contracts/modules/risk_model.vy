@@ -210,11 +210,10 @@ def ramp_poke(
 def ema_utilisation(u_ema: uint256, u_prev: uint256, dt: uint256) -> uint256:
     """
     @notice The utilisation average after `dt` seconds at utilisation `u_prev`:
-            a rise applies at once, a fall moves by min(dt, UTIL_EMA_SECONDS) /
-            UTIL_EMA_SECONDS of the way (both WAD). The rate term uses
-            max(utilisation now, this average), so neither a one-block supply
-            nor one right after a rise can lower it below the utilisation the
-            market has held since the last accrual.
+            a fall moves by min(dt, UTIL_EMA_SECONDS) / UTIL_EMA_SECONDS of the
+            way (both WAD). A rise is stored at once by the market
+            (`market_math.pack_state`), so `u_prev` is at most the average;
+            should it be above, the average takes it.
     @dev The step rounds down (the average falls slowly).
     """
     if u_prev >= u_ema:
