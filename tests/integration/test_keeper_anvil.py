@@ -476,6 +476,10 @@ def test_failover_from_a_dead_url_to_a_live_one(rpc_url, keeper, risk_oracle, po
     finally:
         stop_process(proc)
     assert proc.poll() is not None
+    # the next round (one second: round_seconds=1) on the main node: the fork's round was relayed there and
+    # a main block in the same second would be the same round (seen on a loaded machine)
+    at = max(main.eth.get_block("latest")["timestamp"], first.observed_at) + 1
+    main.provider.make_request("evm_setNextBlockTimestamp", [at])
     main.provider.make_request("evm_mine", [])
     second = k.tick()
     assert second.posted and rpc.url == rpc_url and rpc.failovers == 1

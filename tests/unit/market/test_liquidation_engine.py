@@ -172,7 +172,9 @@ def test_a_deep_position_is_closed_whole_and_its_bad_debt_written_off(
     assets = m.totalAssets()
     want, _ = check_tx(lens, m, borrower, liquidator, 10 * DEBT, chain)
     assert want.seized == COLL and want.bad > 0 and m.position(borrower) == (0, 0)
-    assert assets - m.totalAssets() == want.bad
+    # the lenders lose what was written off: the event's assets round the written-off shares down, so the
+    # loss exceeds them by one raw unit when the debt carries a unit of interest from before the freeze
+    assert assets - m.totalAssets() - want.bad in (0, 1)
     assert want.bonus == model.RiskParams(*m.risk_params()).bonus
 
 

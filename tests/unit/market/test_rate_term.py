@@ -115,4 +115,6 @@ def test_flash_supply_after_a_fresh_rise_does_not_lower_the_carry_term(fresh_ris
     m = fresh_rise
     r0 = lens.risk_rate(m)
     m.deposit(10_000_000 * USDC, attacker, sender=attacker)
-    assert lens.risk_rate(m) >= r0
+    # the one-hour average decays by the seconds between the two reads (more on a loaded machine); before
+    # the fix the rate fell to the average's, far below
+    assert r0 - lens.risk_rate(m) < r0 // 1_000
