@@ -106,8 +106,18 @@ GENERATE = re.compile(r"^ape accounts generate\s+([\w.-]+)")
 SERVICE = re.compile(r"^(ballast (keeper|bot) run)\b")
 
 
+TRAILING_COMMENT = re.compile(r"\s+#[^'\"]*$")
+
+
+def without_comment(cmd: str) -> str:
+    """The command without a trailing `# comment` on its last line (`anvil ... &   # stop it later`)."""
+    lines = cmd.rstrip().splitlines() or [""]
+    lines[-1] = TRAILING_COMMENT.sub("", lines[-1])
+    return "\n".join(lines).rstrip()
+
+
 def is_service(cmd: str) -> bool:
-    flat = " ".join(cmd.split())
+    flat = " ".join(without_comment(cmd).split())
     if flat.endswith("&"):
         return True
     return bool(SERVICE.match(flat)) and "--once" not in flat
@@ -168,8 +178,10 @@ class Shell:
                 raise AssertionError(f"timed out after {timeout} s: {command}\n{''.join(out)[-4000:]}") from None
             if line == "":
                 raise AssertionError(f"the shell exited during: {command}\n{''.join(out)[-4000:]}")
-            if line.startswith(marker):
-                rc = int(line.split()[1])
+            if marker in line:  # after the output's last line, or on it when that has no newline (curl)
+                before, _, after = line.partition(marker)
+                out.append(before)
+                rc = int(after.split()[0])
                 text = "".join(out)
                 self.transcript.append(f"$ {command}\n{text}[exit {rc}]\n")
                 with (self.logdir / "transcript.txt").open("a") as f:
@@ -180,7 +192,7 @@ class Shell:
     def start(self, command: str) -> Path:
         """A service in the background (its own process group), its output in a log file."""
         log = self.logdir / f"service-{len(self.services)}.log"
-        body = command.rstrip()
+        body = without_comment(command)
         if body.endswith("&"):
             body = body[:-1].rstrip()
         rc, out = self.run(f"{{ {body}\n}} < /dev/null > {shlex.quote(str(log))} 2>&1 &\necho __PID__ $!")
