@@ -41,6 +41,9 @@ def copy_project(dest: Path) -> Path:
         shutil.copytree(ROOT / ".build", dest / ".build")
     for name in (".venv", "node_modules"):
         (dest / name).symlink_to(ROOT / name)
+    shared = ROOT.parent / "shared"  # the candles: ../shared beside the clone, as the README's commands name it
+    if shared.is_dir() and not (dest.parent / "shared").exists():
+        (dest.parent / "shared").symlink_to(shared)
     return dest
 
 
