@@ -379,15 +379,16 @@ def accrued(t: Totals, h: Hot, now: uint256) -> Totals:
     """
     @dev Totals accrued up to `now`: interest at the rate of the stored
          utilisation (risk_model.interest, rounded up) and the utilisation
-         average moved towards it; last_update = now.
+         average moved towards the utilisation that interest leaves (a rise
+         by interest counts at once too: a supply after a quiet day cannot
+         take the carry term back to the last update's); last_update = now.
     """
     out: Totals = t
     if now > t.last_update:
         dt: uint256 = now - t.last_update
-        u: uint256 = self.utilisation(t)
         if t.total_debt != 0:
-            out.total_debt = t.total_debt + risk_model.interest(t.total_debt, self.rate_at(u, h), dt)
-        out.u_ema = risk_model.ema_utilisation(t.u_ema, u, dt)
+            out.total_debt = t.total_debt + risk_model.interest(t.total_debt, self.rate_at(self.utilisation(t), h), dt)
+        out.u_ema = risk_model.ema_utilisation(t.u_ema, self.utilisation(out), dt)
         out.last_update = now
     return out
 

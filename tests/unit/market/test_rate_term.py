@@ -118,3 +118,20 @@ def test_flash_supply_after_a_fresh_rise_does_not_lower_the_carry_term(fresh_ris
     # the one-hour average decays by the seconds between the two reads (more on a loaded machine); before
     # the fix the rate fell to the average's, far below
     assert r0 - lens.risk_rate(m) < r0 // 1_000
+
+
+def test_a_supply_a_day_after_the_last_update_does_not_lower_the_carry_term(steep, lens, attacker, chain):
+    """Found by make fuzz (its 603rd sequence): a day without a poke, interest raises the utilisation the
+    carry term sees; a supply then stored the average at the utilisation of the last update (before that
+    interest) and the carry term's rate fell (5.110 -> 5.045 here, 1.3%). Now the average moves towards
+    the utilisation the interest leaves (market_math.accrued). The supply lands in the same second as the
+    read, so no decay of the average is involved."""
+    m = steep
+    chain.pending_timestamp += 86_400
+    chain.mine()
+    now = chain.blocks.head.timestamp
+    r0 = lens.risk_rate(m)
+    chain.pending_timestamp = now  # the same second: the average cannot decay between the reads
+    m.deposit(10_000_000 * USDC, attacker, sender=attacker)
+    assert chain.blocks.head.timestamp == now
+    assert lens.risk_rate(m) >= r0
