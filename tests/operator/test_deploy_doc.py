@@ -6,23 +6,14 @@ document's anvils are stopped by their process groups at the end."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
+from world import ports_free
 
 PORTS = (8545, 8546)  # the ones the document names
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-@pytest.mark.skipif(not all(_free(p) for p in PORTS),
+@pytest.mark.skipif(not ports_free(*PORTS),
                     reason="DEPLOY.md's commands name ports 8545 and 8546 and another process holds one")  # fmt: skip
 def test_deploy_md_runs_as_written(world):
     runner = world.doc(world.project / "docs" / "DEPLOY.md")

@@ -7,28 +7,18 @@ keeper. The document's anvil and keepers are stopped by their process groups at 
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
 from docrun import DocRunner, Shell
 from web3 import Web3
-from world import PASSPHRASE, copy_project, operator_env
+from world import PASSPHRASE, copy_project, operator_env, ports_free
 
 PORTS = (8545, 9464, 9465, 9466)  # the ones the document names
 NODE = "http://127.0.0.1:8545"
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-@pytest.mark.skipif(not all(_free(p) for p in PORTS),
+@pytest.mark.skipif(not ports_free(*PORTS),
                     reason="KEEPER.md's commands name ports 8545 and 9464-9466 and another process holds one")  # fmt: skip
 def test_keeper_md_local_network_runs_as_written(tmp_path):
     from ape import project as ape_project

@@ -28,6 +28,19 @@ ALIASES = ("deployer", "keeper1", "keeper2", "keeper3", "keeper4", "liquidator",
 STANDIN_NETWORK = json.dumps({"required_confirmations": 0, "block_time": 1, "base_fee_multiplier": 1.4})
 
 
+def ports_free(*ports: int) -> bool:
+    """Nothing listens on these local ports (the ones a document's commands name)."""
+    import socket
+
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def copy_project(dest: Path) -> Path:
     """What a fresh clone holds (and its compiled contracts, so that nothing compiles twice); .venv and
     node_modules are the repo's own (symlinks). File times are kept, so `make bootstrap` sees nothing to
