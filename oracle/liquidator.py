@@ -2,8 +2,10 @@
 [--market ADDR] [--lens ADDR] [--deployments FILE] [--once] [--dry-run] [--metrics-port PORT]`.
 
 Each round it first pokes the market when `MarketLens.ramping(market)` says a tightening of its
-maintenance ramp is under way (the ramp advances only when poked), then scans every borrower in pages
-of up to 1,000 through `MarketLens.positions(market, start, count)`. For each position the lens reports
+maintenance ramp is under way (the ramp advances only when poked), then scans every borrower: raw pages of
+up to 1,000 from `Market.borrowers(start, count)`, read four at a time at one block and judged with
+oracle.model, the contract's integer mirror, against the lens's view of the market at that block
+(`MarketReader.scan`; it equals `MarketLens.positions` row for row). For each position found
 liquidatable it offers the whole debt (and a margin for a block's interest), at most what it holds: the
 market's engine takes only what restores the position's target health, or all of it when the position
 is small or too deep to save. `MarketLens.liquidation_quote` says beforehand what the call would repay

@@ -214,3 +214,45 @@ def _bot_once(market, lens, provider):
     """One round of `ballast bot run` as the liquidator (test account 5) on this node."""
     args = ["bot", "run", "--network", "ethereum:local:foundry", "--account", "TEST::5"]
     return _cli([*args, "--market", market, "--lens", lens, "--once"], provider)
+
+
+def test_the_fast_scan_equals_the_lens_row_for_row(system, project, accounts, admin, lender, borrower, other,
+                                                   chain):  # fmt: skip
+    """`MarketReader.scan` reads raw pages and judges each position with oracle.model; `scan_lens` asks the
+    lens. They agree exactly: positions of every size (the largest past the posted depth, so that the
+    liquidity term counts), one with collateral and no debt, while the ramp moves after a spike, and once
+    the data is stale (the stressed sigma)."""
+    from oracle.views import MarketReader
+
+    dep, _, market, _, coll, lens, post = system
+    snap = chain.snapshot()
+    try:
+        open_positions(system, admin, lender, borrower, other)
+        post(PRICE * 92 // 100, WAD // 2, 10**10)  # depth 10,000 USDC
+        for i, (weth, frac) in enumerate(((1, 0.97), (37, 0.6), (500, 0.9), (3, 0.0), (2, 0.999))):
+            acct = accounts.generate_test_account()
+            admin.transfer(acct, 10**18)
+            coll.mint(acct, weth * WAD, sender=admin)
+            coll.approve(market, weth * WAD, sender=acct)
+            market.supply_collateral(weth * WAD, acct, sender=acct)
+            if frac:
+                market.borrow(int(lens.max_borrowable(market, acct) * frac), acct, sender=acct)
+        reader = MarketReader.of(project, market, dep.lens)
+        states = []
+        for step in ("opened", "spike", "stale", "ramp moving"):
+            if step == "spike":
+                post(PRICE * 91 // 100, 2 * WAD, 10**10)
+            elif step == "stale":  # the stressed sigma raises the target; the next poke starts the ramp
+                chain.pending_timestamp = chain.blocks.head.timestamp + 5 * 3_600
+                market.poke(sender=admin)
+            elif step == "ramp moving":
+                chain.pending_timestamp = chain.blocks.head.timestamp + 3 * 3_600
+                chain.mine()
+            fast, slow = reader.scan(), reader.scan_lens()
+            assert fast == slow, step
+            assert reader.scan(batch=2, workers=3) == slow, step
+            states.append(sum(r[4] for r in fast))
+        assert len(slow) == 7 and states[0] < states[-1]  # the run did move positions over the line
+        assert any(r[2] == 0 and not r[4] for r in slow)
+    finally:
+        chain.restore(snap)
