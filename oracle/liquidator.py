@@ -47,7 +47,7 @@ from oracle.errors import BallastError
 from oracle.logs import configure, emit
 
 WAD = model.WAD
-BATCH = 1_000  # positions per view call (MarketLens.positions returns at most 1,000)
+BATCH = 1_000  # positions per page (Market.borrowers and MarketLens.positions return at most 1,000)
 INTEREST_MARGIN = 1_000  # offer debt + debt / 1,000: a block's interest between the read and the call
 MAX_UINT = 2**256 - 1
 
@@ -313,7 +313,7 @@ def command():
 @click.option("--interval", default=12.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds between rounds")  # fmt: skip
 @click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1, BATCH),
-              help="positions per MarketLens.positions call")  # fmt: skip
+              help="positions per page read (Market.borrowers, at most 1,000)")  # fmt: skip
 @click.option("--min-profit", default=0.0, show_default=True, type=click.FloatRange(min=0),
               help="loan tokens a liquidation must earn after gas")  # fmt: skip
 @click.option("--native-price", default=None, type=click.FloatRange(min=0),

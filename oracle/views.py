@@ -30,7 +30,7 @@ from oracle.errors import BallastError
 
 WAD = model.WAD
 NO_DEBT_HF = 2**255  # health_factor() of a position without debt is max uint
-MAX_PAGE = 1_000  # MarketLens.positions returns at most this many positions per call
+MAX_PAGE = 1_000  # Market.borrowers and MarketLens.positions return at most this many positions per call
 SCAN_WORKERS = 4  # pages of borrowers a scan reads at once
 
 
