@@ -108,12 +108,21 @@ def test_spike_ramp_liquidation_and_books(
     debt = m.position(borrower)[1]
     fund(loan_token, liquidator, debt, m)
     hf_before = lens.health_factor(m, borrower)
+    shares_before, total_shares = m.debt_shares(borrower), lens.total_debt_shares(m)
+    target_now = model.maint_base_target(RISK, SPIKE, lens.risk_rate(m))
+    chain.pending_timestamp = chain.blocks.head.timestamp + 1  # the call lands one second after the read
     tx = m.liquidate(borrower, debt // 5, sender=liquidator)
     books.accrue(ts(tx))
     ev = tx.decode_logs(m.Liquidated)[0]
-    # just below the line the engine pays the bonus of the curve (bonus_min up to bonus as health falls;
-    # health read a block before the call: a second of interest apart)
-    assert abs(ev.bonus - model.bonus_at(RISK, hf_before)) <= 10**12 and RISK.bonus_min <= ev.bonus < RISK.bonus
+    # just below the line the engine pays the bonus of the curve (bonus_min up to bonus as health falls),
+    # at the health of the call's block: the ramp as a poke then would leave it (it moves every second:
+    # a second later the bonus is 2.4e12 wei higher) and the debt with the interest to then
+    base_at = model.ramp_poke(ramp.value, ramp.base_gap, ramp.depth, ramp.depth_gap, ts(tx) - ramp.updated_at,
+                              target_now, DEPTH, RISK.ramp_per_hour, RISK.h_max)[0]  # fmt: skip
+    debt_at = model.to_debt(shares_before, books.debt, total_shares, True)
+    hf_at = model.health_factor(debt_at, value, model.h_maint(RISK, base_at, value, DEPTH))
+    assert hf_at < hf_before < WAD
+    assert ev.bonus == model.bonus_at(RISK, hf_at) and RISK.bonus_min <= ev.bonus < RISK.bonus
     assert ev.seized == model.seized_collateral(ev.repaid, PRICE, ev.bonus, COLL)
     assert coll_token.balanceOf(liquidator) == ev.seized
     books.debt -= ev.repaid
