@@ -18,6 +18,7 @@ import time
 import click
 
 from oracle import model
+from oracle.errors import BallastError
 
 WAD = model.WAD
 PRICE = model.price_from_human(2_000, 6, 18)
@@ -89,8 +90,6 @@ def setup_positions(project, accounts, chain, n: int, echo=None):
     for b in borrowers:
         provider.make_request("anvil_stopImpersonatingAccount", [b])
     if market.num_borrowers() != n or market.position(borrowers[-1])[1] < borrow_each:
-        from oracle.errors import BallastError
-
         raise BallastError("bench scan: the positions were not all set up (a transaction failed in the pool)")
     return market, lens
 
@@ -115,8 +114,6 @@ def measure_scan(project, accounts, chain, n: int = 10_000, repeats: int = 3, ec
             rows = scan()
             times.append(time.perf_counter() - t)
             if len(rows) != n:
-                from oracle.errors import BallastError
-
                 raise BallastError(f"bench scan: read {len(rows)} positions of {n}")
             if echo:
                 echo(f"  {label} scan {i + 1}/{repeats}: {n:,} positions in {times[-1]:.2f} s")
@@ -125,8 +122,6 @@ def measure_scan(project, accounts, chain, n: int = 10_000, repeats: int = 3, ec
     times = timed(reader.scan, "bot's")
     lens_times = timed(reader.scan_lens, "lens")
     if reader.scan() != reader.scan_lens():
-        from oracle.errors import BallastError
-
         raise BallastError("bench scan: the bot's scan and the lens disagree on a position")
     best, median = min(times), statistics.median(times)
     lens_median = statistics.median(lens_times)
@@ -176,7 +171,6 @@ def scan_command(n, repeats, json_out, tracing_node):
     from ape.logging import logger
 
     from oracle.backtest import writable
-    from oracle.errors import BallastError
 
     logger.set_level("ERROR")  # progress lines and the result are the output
     if json_out:

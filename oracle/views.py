@@ -19,11 +19,13 @@ they imply for this position, what more it may borrow, and whether it can be liq
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from typing import Any
 
 import click
+from eth_utils import to_checksum_address
 
 from oracle import model
 from oracle.errors import BallastError
@@ -63,54 +65,11 @@ def format_amount(raw: int, decimals: int, places: int = 6) -> str:
     return f"{value:,.{places}f}"
 
 
-class _At:
-    """A web3 contract call pinned to one block (for `MarketReader._call`)."""
-
-    def __init__(self, fn, at: dict):
-        self.fn, self.at = fn, at
-
-    def call(self):
-        return self.fn.call(**self.at)
-
-
-class _BlockNumber:
-    def __init__(self, w3):
-        self.w3 = w3
-
-    def call(self) -> int:
-        return int(self.w3.eth.block_number)
-
-
-_CHECKSUMS: dict[bytes, str] = {}  # 20 raw bytes -> EIP-55 address (a bot scans the same borrowers each round)
-_CHECKSUMS_MAX = 1_000_000
-_HIGH_NIBBLES = frozenset("89abcdef")
-
-try:  # safe-pysha3 comes with ape's dependencies: ten times faster than eth_utils' keccak
-    from sha3 import keccak_256 as _keccak_256
-
-    def _keccak_hex(data: bytes) -> str:
-        return _keccak_256(data).hexdigest()
-
-except ImportError:  # pragma: no cover - the same digest, slower
-
-    def _keccak_hex(data: bytes) -> str:
-        from eth_utils import keccak
-
-        return keccak(data).hex()
-
-
+@functools.lru_cache(maxsize=1_000_000)
 def _checksum(raw20: bytes) -> str:
-    """EIP-55 of 20 raw address bytes (eth_utils.to_checksum_address, without its input checks: the
-    slowest part of a scan), remembered."""
-    known = _CHECKSUMS.get(raw20)
-    if known is None:
-        lower = raw20.hex()
-        digest = _keccak_hex(lower.encode())
-        known = "0x" + "".join(c.upper() if d in _HIGH_NIBBLES else c for c, d in zip(lower, digest))
-        if len(_CHECKSUMS) >= _CHECKSUMS_MAX:
-            _CHECKSUMS.clear()
-        _CHECKSUMS[raw20] = known
-    return known
+    """EIP-55 of 20 raw address bytes, remembered: a bot scans the same borrowers every round, and the
+    checksum is the slowest part of decoding a page."""
+    return to_checksum_address(raw20)
 
 
 def _decode_borrowers(raw: bytes) -> list[tuple[str, int, int]]:
@@ -195,9 +154,9 @@ class MarketReader:
             raise BallastError(f"no MarketLens at {address}: its views do not answer ({first_line(exc)})") from None
         return lens
 
-    def _call(self, what: str, fn) -> Any:
+    def _call(self, what: str, fn, block: int | None = None) -> Any:
         try:
-            return fn.call()
+            return fn.call() if block is None else fn.call(block_identifier=block)
         except Exception as exc:  # noqa: BLE001
             raise BallastError(f"cannot read {what} of market {self.address}: {first_line(exc)}") from None
 
@@ -257,18 +216,20 @@ class MarketReader:
         batch = max(1, min(batch, MAX_PAGE))
         if self.lens is None:
             raise BallastError("reading the positions of a market needs a MarketLens (--lens ADDRESS)")
-        block = self._call("the block number", _BlockNumber(self.w3))
-        at = {"block_identifier": block}
-        total = int(self._call("num_borrowers", _At(self.market.functions.num_borrowers(), at)))
+        try:
+            block = int(self.w3.eth.block_number)
+        except Exception as exc:  # noqa: BLE001
+            raise BallastError(f"cannot read the block number: {first_line(exc)}") from None
+        lens, market = self.lens.functions, self.market.functions
+        total = int(self._call("num_borrowers", market.num_borrowers(), block))
         if total == 0:
             return []
-        lens, market = self.lens.functions, self.market.functions
-        p = model.RiskParams(*(int(x) for x in self._call("risk_params", _At(market.risk_params(), at))))
-        maint_base = int(self._call("maint_base", _At(lens.maint_base(self.address), at)))
-        maint_depth = int(self._call("maint_depth", _At(lens.maint_depth(self.address), at)))
-        total_debt = int(self._call("total_debt", _At(market.total_debt(), at)))
-        total_shares = int(self._call("total_debt_shares", _At(lens.total_debt_shares(self.address), at)))
-        word = int(self._call("the oracle's risk word", _At(self.oracle.functions.risk_word(self.asset_id), at)))
+        p = model.RiskParams(*(int(x) for x in self._call("risk_params", market.risk_params(), block)))
+        maint_base = int(self._call("maint_base", lens.maint_base(self.address), block))
+        maint_depth = int(self._call("maint_depth", lens.maint_depth(self.address), block))
+        total_debt = int(self._call("total_debt", market.total_debt(), block))
+        total_shares = int(self._call("total_debt_shares", lens.total_debt_shares(self.address), block))
+        word = int(self._call("the oracle's risk word", self.oracle.functions.risk_word(self.asset_id), block))
         price = model.price_of(word >> 192) if word >> 192 else 0
 
         def page(start: int) -> list[tuple[str, int, int]]:
@@ -286,16 +247,13 @@ class MarketReader:
         else:
             pages = [page(s) for s in starts]
         out: list[tuple[str, int, int, int, bool]] = []
-        to_debt, value_of, h_maint = model.to_debt, model.collateral_value, model.h_maint
         for rows in pages:
             for account, collateral, shares in rows:
-                debt = to_debt(shares, total_debt, total_shares, True)
-                if debt == 0:
-                    out.append((account, collateral, 0, 2**256 - 1, False))
-                    continue
-                value = value_of(collateral, price)
-                h = h_maint(p, maint_base, value, maint_depth)
-                out.append((account, collateral, debt, value * (WAD - h) // debt, debt * WAD > value * (WAD - h)))
+                debt = model.to_debt(shares, total_debt, total_shares, True)
+                value = model.collateral_value(collateral, price)
+                h = model.h_maint(p, maint_base, value, maint_depth)
+                out.append((account, collateral, debt, model.health_factor(debt, value, h),
+                            not model.is_healthy(debt, value, h)))  # fmt: skip
         return out
 
     def scan_lens(self, batch: int = MAX_PAGE) -> list[tuple[str, int, int, int, bool]]:

@@ -82,15 +82,18 @@ def test_spike_ramp_liquidation_and_books(
     ramp = model.RampState(value=base1, updated_at=lens.ramp_at(m), depth=lens.maint_depth(m), base_gap=gap)
     assert ramp.ramping and lens.ramping(m)
 
+    def ramped_base(at: int, target: int) -> int:
+        """The maintenance base a poke at `at` would leave (nothing pokes the market after the spike)."""
+        return model.ramp_poke(ramp.value, ramp.base_gap, ramp.depth, ramp.depth_gap, at - ramp.updated_at, target,
+                               DEPTH, RISK.ramp_per_hour, RISK.h_max)[0]  # fmt: skip
+
     ratios, hours_to_unhealthy = [lens.required_ratio(m, COLL, False)], None
     for hour in range(1, 7):
         chain.pending_timestamp += 3_600
         post(m.ASSET_ID(), sigma=SPIKE)  # the keeper keeps the data fresh each hour
         chain.mine()
         now = chain.blocks.head.timestamp
-        expected_base = model.ramp_poke(ramp.value, ramp.base_gap, ramp.depth, ramp.depth_gap, now - ramp.updated_at,
-                                        model.maint_base_target(RISK, SPIKE, lens.risk_rate(m)), DEPTH,
-                                        RISK.ramp_per_hour, RISK.h_max)[0]  # fmt: skip
+        expected_base = ramped_base(now, model.maint_base_target(RISK, SPIKE, lens.risk_rate(m)))
         assert lens.maint_base(m) == expected_base
         assert lens.h_maint_of(m, borrower) == model.h_maint(RISK, expected_base, value, DEPTH)
         ratios.append(lens.required_ratio(m, COLL, False))
@@ -117,8 +120,7 @@ def test_spike_ramp_liquidation_and_books(
     # just below the line the engine pays the bonus of the curve (bonus_min up to bonus as health falls),
     # at the health of the call's block: the ramp as a poke then would leave it (it moves every second:
     # a second later the bonus is 2.4e12 wei higher) and the debt with the interest to then
-    base_at = model.ramp_poke(ramp.value, ramp.base_gap, ramp.depth, ramp.depth_gap, ts(tx) - ramp.updated_at,
-                              target_now, DEPTH, RISK.ramp_per_hour, RISK.h_max)[0]  # fmt: skip
+    base_at = ramped_base(ts(tx), target_now)
     debt_at = model.to_debt(shares_before, books.debt, total_shares, True)
     hf_at = model.health_factor(debt_at, value, model.h_maint(RISK, base_at, value, DEPTH))
     assert hf_at < hf_before < WAD

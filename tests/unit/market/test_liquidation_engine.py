@@ -6,6 +6,7 @@ quote, with the adjacent case that must not happen beside it."""
 
 import ape
 import pytest
+from ape.exceptions import ContractLogicError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from market_fixtures import COLL, DEPTH, LOAN_DECIMALS, PRICE, RATES, RISK, WAD, rate_tuple, risk_tuple
@@ -208,7 +209,7 @@ def dusty(frozen, admin):
     return frozen
 
 
-def test_no_borrow_opens_a_dust_debt(dusty, other, coll_token, fund):
+def test_no_borrow_opens_a_dust_debt(dusty, other, coll_token, fund, chain):
     m = dusty
     fund(coll_token, other, COLL, m)
     m.supply_collateral(COLL, other, sender=other)
@@ -216,6 +217,14 @@ def test_no_borrow_opens_a_dust_debt(dusty, other, coll_token, fund):
     # the share price): borrowing 100 UNIT - 1 may already report 100 UNIT, one raw unit less never can.
     with ape.reverts("market: debt below minimum"):
         m.borrow(100 * UNIT - 2, other, sender=other)
+    snap = chain.snapshot()
+    try:  # 100 UNIT - 1: refused, or taken only when the position then reports the minimum
+        m.borrow(100 * UNIT - 1, other, sender=other)
+    except ContractLogicError as exc:
+        assert "market: debt below minimum" in str(exc)
+    else:
+        assert m.position(other)[1] >= 100 * UNIT
+    chain.restore(snap)
     m.borrow(100 * UNIT, other, sender=other)
     assert m.position(other)[1] >= 100 * UNIT
 
