@@ -97,8 +97,10 @@ class OracleView:
     def _contract(self, w3: Web3):
         return contract_at(w3, "RiskOracle", self.address)
 
-    def call(self, name: str, *args):
-        return self.rpc.call(lambda w3: getattr(self._contract(w3).functions, name)(*args).call())
+    def call(self, name: str, *args, block: str = "latest"):
+        return self.rpc.call(
+            lambda w3: getattr(self._contract(w3).functions, name)(*args).call(block_identifier=block)
+        )
 
     def check(self, chain_id: int) -> None:
         """One line when the address is not a RiskOracle, or one for another chain or address."""
@@ -126,8 +128,8 @@ class OracleView:
     def guard_params(self) -> model.GuardParams:
         return model.GuardParams(*(int(x) for x in self.call("guard_params")))
 
-    def posted(self, asset_id: int) -> policy.Posted:
-        price, sigma, depth, at, spread = (int(x) for x in self.call("metrics", asset_id))
+    def posted(self, asset_id: int, block: str = "latest") -> policy.Posted:
+        price, sigma, depth, at, spread = (int(x) for x in self.call("metrics", asset_id, block=block))
         return policy.Posted(price, sigma, depth, at, spread)
 
     def asset_of(self, asset_id: int) -> tuple[str, str]:
@@ -757,7 +759,14 @@ class Keeper:
             emit("nothing_due", observed_at=rnd.observed_at, reports=len(kept))
             self._close(rnd, NOTHING_DUE)
             return self._result(rnd)
-        return self._relay(rnd, kept, due)
+        return self._relay(rnd, kept, due, posted)
+
+    def _superseded(self, posted: dict) -> bool:
+        """Whether the oracle's state of any of these assets moved on (on the pending block: with what
+        waits in the node's pool) since `posted` was read."""
+        return any(
+            self.view.posted(aid, block="pending").observed_at != p.observed_at for aid, p in posted.items()
+        )
 
     def _my_turn(self, rnd: Round, now: int) -> bool:
         """The turn's owner relays from the round's start, the k-th fallback from k turns after it; a
@@ -790,7 +799,7 @@ class Keeper:
                 due[agg.asset_id] = list(must.reasons)
         return due
 
-    def _relay(self, rnd: Round, kept: list[reports.SignedReport], due: dict) -> TickResult:
+    def _relay(self, rnd: Round, kept: list[reports.SignedReport], due: dict, posted: dict) -> TickResult:
         batch = reports.build_batch(kept, self.signers)
         try:
             # simulated on the pending block: a post of this round already waiting in the node's pool
@@ -804,6 +813,13 @@ class Keeper:
                 self.telemetry.failures.labels("relay_lost").inc()
                 emit("relay_lost", observed_at=rnd.observed_at, reason=message)
                 self._close(rnd, LANDED)
+                return self._result(rnd)
+            if self._superseded(posted):
+                # Another relayer's post of an earlier round landed (or waits in the pool) since this
+                # keeper read the oracle: the reports were clipped against a state that is gone, so the
+                # guardrails may refuse them. A race lost, not a fault: sign again against the new state.
+                self.telemetry.failures.labels("relay_superseded").inc()
+                emit("relay_superseded", observed_at=rnd.observed_at, reason=message)
                 return self._result(rnd)
             raise
         halves = [model.unpack_words(list(r.words)) for r in kept]

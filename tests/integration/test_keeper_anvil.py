@@ -251,6 +251,69 @@ def test_a_new_keeper_sees_the_round_landed_and_sends_nothing(chain, rpc, keeper
     assert risk_oracle.metrics(1)[3] == result.observed_at == hour
 
 
+def test_a_post_of_another_relayer_landing_mid_round_supersedes_the_batch(
+    chain, rpc, keeper, other, risk_oracle, pool, weth
+):
+    """Another relayer's post of an earlier round lands after this keeper read the oracle and before it
+    relays: the keeper's batch was clipped to the guardrails against the state it read (its base), and
+    that post moved the state, so the relay's simulation reverts "price moves too fast". That is a race
+    another relayer won, not a fault (seen in the README walk-through under load, logged as a
+    `tick_failed` error): the keeper logs `relay_superseded`, sends nothing, and signs again against the
+    new state in its next check."""
+    import logging
+
+    class Events(logging.Handler):  # the keeper's own logger (the CLI may have stopped its propagation)
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    k = pool_keeper(rpc, keeper, risk_oracle, pool, weth)
+    k.settings.round_seconds = 3_600
+    start_of_an_hour(chain)
+    assert k.tick().posted
+    price, sigma, depth, base, _ = risk_oracle.metrics(1)
+    hour = start_of_an_hour(chain)  # the heartbeat (1 h) makes the next round due
+    g = model.GuardParams(*risk_oracle.guard_params())
+    # the earlier round's post: a 30% fall ten seconds before this round, within its bound
+    earlier = hour - 10
+    fallen = model.clip_price(price, price * 7 // 10, earlier - base, g)
+    assert fallen == model.price_of(model.encode_price(price * 7 // 10))  # not clipped: the bound allows it
+    rep = reports.sign(keeper, rpc.chain_id(), risk_oracle.address, earlier, earlier + 3_600,
+                       model.pack_update(1, fallen, depth, sigma))  # fmt: skip
+    data = reports.build_batch([rep], list(risk_oracle.signers())).calldata()
+    collect, sent = k.collect, []
+
+    def collect_while_another_relayer_lands(rnd):  # between the keeper's read and its relay
+        sent.append(rpc.raw("eth_sendTransaction", [{"from": other.address, "to": risk_oracle.address,
+                                                     "data": "0x" + data.hex(), "gas": hex(500_000)}]))  # fmt: skip
+        k.collect = collect
+        return collect(rnd)
+
+    k.collect = collect_while_another_relayer_lands
+    nonce = keeper.nonce
+    logger, seen = logging.getLogger("ballast"), Events()
+    level = logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.INFO)
+    try:
+        result = k.tick()
+        first, nonce_after = list(seen.records), keeper.nonce
+        seen.records.clear()
+        k.tick()  # the same round, against the new state
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+    assert receipt_or_none(rpc, sent[0])["status"] == "0x1"
+    assert risk_oracle.metrics(1)[:4:3] == (fallen, earlier)  # the other relayer's post landed
+    assert not result.posted and nonce_after == nonce
+    assert "relay_superseded" in [r.getMessage() for r in first]
+    assert not [r for r in first if r.levelno >= logging.ERROR]
+    assert "report_resigned" in [r.getMessage() for r in seen.records]
+
+
 def test_the_issues_attack_one_swap_does_not_reach_the_market(
     chain, project, rpc, admin, keeper, lender, borrower, attacker, risk_oracle, market, lens, pool, weth, usdc
 ):
