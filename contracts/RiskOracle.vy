@@ -512,7 +512,12 @@ def post(
          `words[k * w .. k * w + w - 1]` (w = words per report, two assets
          per word). Gas: one config slot, one slot per two signers, one
          slot per asset (read and written); the rest is kept lean (the
-         quorum of three has its own branch without buffers).
+         quorum of three has its own branch without buffers). Memory costs
+         grow with the highest address touched, so the copy of the batch
+         that reports of several words need for their hashes is made last:
+         one-word reports (one or two assets) are verified in the first
+         loop and never touch it; longer ones are verified after their
+         assets are applied (a failure still reverts everything).
     @param observed_at Observation time of every report, unix seconds.
     @param deadline The batch is void after this time.
     @param words The signers' report words, report after report.
@@ -534,11 +539,13 @@ def post(
     # an odd number of assets leaves the low half of each report's last word zero
     odd: bool = words[unsafe_sub(wps, 1)] & MASK128 == 0
 
-    domain: bytes32 = self._domain()
     count: uint256 = (cfg >> COUNT_SHIFT) & MASK8
-    # EIP-712 hashes a uint256[] as keccak256 of its packed 32-byte words: signer k's are the bytes
-    # 32 * wps * k .. 32 * wps * (k + 1) of the array's encoding after its offset and length words.
-    packed: Bytes[32 * MAX_WORDS + 64] = abi_encode(words)
+    # EIP-712 hashes a uint256[] as keccak256 of its packed 32-byte words: signer k's are
+    # words[k * wps .. k * wps + wps - 1]. With one word per report (one or two assets) the word is
+    # hashed as it is and the signatures are checked here; longer reports are checked after the
+    # assets (below), where the copy of the batch they need sits last in memory: the one-word path
+    # never pays for that buffer's memory. Either way every check runs before the transaction ends,
+    # and any failure reverts the whole batch.
     seen: uint256 = 0
     for k: uint256 in range(MAX_SIGNERS):
         if k == n:
@@ -548,28 +555,19 @@ def post(
         bit: uint256 = 1 << idx
         assert seen & bit == 0, "oracle: duplicate signer"
         seen = seen | bit
-        first: uint256 = unsafe_mul(wps, k)
         if odd:
-            assert words[unsafe_add(first, unsafe_sub(wps, 1))] & MASK128 == 0, "oracle: reports differ in assets"
-        updates_hash: bytes32 = keccak256(slice(packed, unsafe_add(64, unsafe_mul(32, first)), unsafe_mul(32, wps)))
-        digest: bytes32 = keccak256(
-            concat(
-                b"\x19\x01",
-                domain,
-                keccak256(abi_encode(REPORT_TYPEHASH, observed_at, deadline, updates_hash)),
+            assert words[unsafe_add(unsafe_mul(wps, k), unsafe_sub(wps, 1))] & MASK128 == 0, (
+                "oracle: reports differ in assets"
             )
-        )
-        vs: uint256 = signatures[unsafe_add(unsafe_mul(2, k), 1)]
-        recovered: uint256 = convert(
-            ecrecover(digest, unsafe_add(27, vs >> 255), signatures[unsafe_mul(2, k)], vs & MASK255), uint256
-        )
-        # Signers are kept as the top 128 bits of their addresses, two per slot: a forger would need
-        # a key whose address matches 128 given bits (2**128 work). The zero address never matches
-        # (a configured signer is never zero, and its prefix is never zero: 2**-128).
-        assert recovered >> 32 == (self._signer_prefixes[idx >> 1] >> ((idx & 1) << 7)) & MASK128, (
-            "oracle: bad signature"
-        )
+        if wps == 1:
+            self._check_signer(
+                observed_at, deadline, keccak256(convert(words[k], bytes32)), idx,
+                signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
+            )
 
+    # observed_at, deadline, signer_ids, n, wps: kept in memory for the check of longer reports at the
+    # end (the compiler's stack is full across the assets)
+    later: uint256[5] = [observed_at, deadline, signer_ids, n, wps]
     # The assets, two per word: the high half of each word first.
     last: uint256 = unsafe_sub(wps, 1)
     for i: uint256 in range(MAX_UPDATES // 2):
@@ -615,6 +613,22 @@ def post(
         m = unsafe_sub(m, 1)
 
     log MetricsPosted(relayer=msg.sender, observed_at=observed_at, assets=m, signers=seen)
+
+    if later[4] == 1:
+        return
+    # Reports of several words: their signatures (signer ids were checked above).
+    packed: Bytes[32 * MAX_WORDS + 64] = abi_encode(words)
+    for k: uint256 in range(MAX_SIGNERS):
+        if k == later[3]:
+            break
+        # signer k's words: bytes 32 * wps * k .. 32 * wps * (k + 1) after the offset and length words
+        h: bytes32 = keccak256(
+            slice(packed, unsafe_add(64, unsafe_mul(32, unsafe_mul(later[4], k))), unsafe_mul(32, later[4]))
+        )
+        self._check_signer(
+            later[0], later[1], h, (later[2] >> unsafe_mul(8, k)) & MASK8,
+            signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
+        )
 
 
 @external
@@ -863,6 +877,26 @@ def domain_separator() -> bytes32:
 
 
 # ------------------------------------------------------------------ internals
+
+@internal
+@view
+def _check_signer(
+    observed_at: uint256, deadline: uint256, updates_hash: bytes32, idx: uint256, r: uint256, vs: uint256
+):
+    """
+    @dev The EIP-712 digest of `Report(observedAt, deadline, updates)` must
+         recover (r, vs: EIP-2098) to signer `idx`. Signers are kept as the
+         top 128 bits of their addresses, two per slot: a forger would need a
+         key whose address matches 128 given bits (2**128 work). The zero
+         address never matches (a configured signer is never zero, and its
+         prefix is never zero: 2**-128).
+    """
+    digest: bytes32 = keccak256(
+        concat(b"\x19\x01", self._domain(), keccak256(abi_encode(REPORT_TYPEHASH, observed_at, deadline, updates_hash)))
+    )
+    recovered: uint256 = convert(ecrecover(digest, unsafe_add(27, vs >> 255), r, vs & MASK255), uint256)
+    assert recovered >> 32 == (self._signer_prefixes[idx >> 1] >> ((idx & 1) << 7)) & MASK128, "oracle: bad signature"
+
 
 @internal
 @pure

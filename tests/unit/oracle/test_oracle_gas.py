@@ -22,10 +22,10 @@ DEPTH = 5_000_000 * 10**6
 SIGMA = 6 * WAD // 10
 
 CEILINGS = {  # (signatures, assets): pinned just above the measurement
-    (3, 1): 61_000,  # measured 60,839
-    (3, 10): 138_200,  # measured 138,018
-    (5, 1): 78_200,  # measured 78,058
-    (5, 10): 197_600,  # measured 197,368
+    (3, 1): 58_000,  # measured 57,768 - 57,780
+    (3, 10): 137_900,  # measured 137,631
+    (5, 1): 75_300,  # measured 75,003 - 75,075
+    (5, 10): 197_600,  # measured 197,395 - 197,419
 }
 
 

@@ -301,6 +301,32 @@ def test_batch_of_three_assets_stores_all(oracle, admin, tokens, loan, post, cha
     assert tx.decode_logs(oracle.MetricsPosted)[0].assets == 3
 
 
+@pytest.mark.parametrize("fault", ["stranger", "tampered second word", "another deadline"])
+def test_a_bad_signature_on_longer_reports_reverts_the_whole_batch(oracle, admin, tokens, loan, other, chain, fault):
+    """Reports of more than one word (three assets here) have their signatures checked after the assets
+    are applied (post keeps the copy of the batch that check needs last in memory): a bad one must still
+    revert everything, with its own message."""
+    for t in tokens:
+        oracle.add_asset(t, loan, sender=admin)
+    words = model.pack_report([(1, PRICE, DEPTH, SIGMA), (2, PRICE, DEPTH, SIGMA), (3, PRICE, DEPTH, SIGMA)])
+    assert len(words) == 2
+    at = chain.pending_timestamp
+    batch = signed_batch(oracle, chain.chain_id, at, at + 60, words, (0, 1))
+    args = list(batch.args)
+    if fault == "stranger":
+        rep = reports.sign(Account.create(), chain.chain_id, oracle.address, at, at + 60, words)
+        args[3] = list(batch.signatures[:2]) + [rep.r, rep.vs]
+    elif fault == "tampered second word":
+        args[2] = list(batch.words[:3]) + [batch.words[3] ^ (1 << 200)]  # signer 1's asset 3 price
+    else:
+        args[1] = at + 600
+    with ape.reverts("oracle: bad signature"):
+        oracle.post(*args, sender=other)
+    assert [oracle.metrics(i) for i in (1, 2, 3)] == [(0, 0, 0, 0, 0)] * 3
+    oracle.post(*batch.args, sender=other)  # the untouched batch lands
+    assert [oracle.metrics(i)[0] for i in (1, 2, 3)] == [PRICE] * 3
+
+
 def test_sigma_rounds_up_to_its_storage_unit(oracle, asset, post):
     post([(asset, PRICE, DEPTH, SIGMA + 1)])
     assert oracle.metrics(asset)[1] == SIGMA + SIGMA_UNIT
