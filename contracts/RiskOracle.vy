@@ -274,7 +274,7 @@ event Unpaused:
 
 
 event MetricsPosted:
-    relayer: indexed(address)
+    relayer: address
     observed_at: uint256
     assets: uint256
     signers: uint256
@@ -497,9 +497,9 @@ def unpause():
 def post(
     observed_at: uint256,
     deadline: uint256,
-    words: DynArray[uint256, MAX_WORDS],
-    signatures: DynArray[uint256, 2 * MAX_SIGNERS],
     signer_ids: uint256,
+    signatures: DynArray[uint256, 2 * MAX_SIGNERS],
+    words: DynArray[uint256, MAX_WORDS],
 ):
     """
     @notice Relay a batch of signed reports (anyone may). Every signer signed
@@ -513,16 +513,22 @@ def post(
          per word). Gas: one config slot, one slot per two signers, one
          slot per asset (read and written); the rest is kept lean (the
          quorum of three has its own branch without buffers). Memory costs
-         grow with the highest address touched, so the copy of the batch
-         that reports of several words need for their hashes is made last:
-         one-word reports (one or two assets) are verified in the first
-         loop and never touch it; longer ones are verified after their
-         assets are applied (a failure still reverts everything).
+         grow with the highest address touched, and the compiler lays out
+         this function's memory as: the frames of the internal functions,
+         then the arguments in their order, then the locals. So the short
+         `signatures` come before the long `words`, and nothing past the
+         words is touched on the way of one-word reports: the medians'
+         tuples and the event are made in internal frames (`_apply3`,
+         `_posted`), and no local array lives across the assets. The copy
+         of the batch that reports of several words need for their hashes
+         is made last: one-word reports (one or two assets) are verified in
+         the first loop and never touch it; longer ones are verified after
+         their assets are applied (a failure still reverts everything).
     @param observed_at Observation time of every report, unix seconds.
     @param deadline The batch is void after this time.
-    @param words The signers' report words, report after report.
-    @param signatures Two words per signer.
     @param signer_ids The signers' indexes, 8 bits each.
+    @param signatures Two words per signer.
+    @param words The signers' report words, report after report.
     """
     cfg: uint256 = self._config
     assert cfg & FLAG_PAUSED == 0, "oracle: paused"
@@ -565,9 +571,6 @@ def post(
                 signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
             )
 
-    # observed_at, deadline, signer_ids, n, wps: kept in memory for the check of longer reports at the
-    # end (the compiler's stack is full across the assets)
-    later: uint256[5] = [observed_at, deadline, signer_ids, n, wps]
     # The assets, two per word: the high half of each word first.
     last: uint256 = unsafe_sub(wps, 1)
     for i: uint256 in range(MAX_UPDATES // 2):
@@ -585,13 +588,7 @@ def post(
             sh: uint256 = unsafe_mul(128, unsafe_sub(1, half))
             h0: uint256 = (w0 >> sh) & MASK128
             if n == 3:
-                p: uint256 = 0
-                lo: uint256 = 0
-                hi: uint256 = 0
-                units: uint256 = 0
-                d: uint256 = 0
-                p, lo, hi, units, d = self._med3(h0, (w1 >> sh) & MASK128, (w2 >> sh) & MASK128)
-                self._store(cfg, h0 >> HALF_ID_SHIFT, p, lo, hi, units, d, observed_at)
+                self._apply3(cfg, h0, (w1 >> sh) & MASK128, (w2 >> sh) & MASK128, observed_at)
             elif n == 1:
                 p1: uint256 = (h0 >> HALF_PRICE_SHIFT) & MASK48
                 self._store(cfg, h0 >> HALF_ID_SHIFT, p1, p1, p1, h0 & MASK32, (h0 >> HALF_DEPTH_SHIFT) & MASK32, observed_at)
@@ -612,21 +609,21 @@ def post(
     if odd:
         m = unsafe_sub(m, 1)
 
-    log MetricsPosted(relayer=msg.sender, observed_at=observed_at, assets=m, signers=seen)
+    self._posted(observed_at, m, seen)
 
-    if later[4] == 1:
+    # n and wps again, from the arrays' lengths (nothing is kept live across the assets)
+    wps = unsafe_div(len(words), unsafe_div(len(signatures), 2))
+    if wps == 1:
         return
     # Reports of several words: their signatures (signer ids were checked above).
     packed: Bytes[32 * MAX_WORDS + 64] = abi_encode(words)
     for k: uint256 in range(MAX_SIGNERS):
-        if k == later[3]:
+        if unsafe_mul(2, k) == len(signatures):
             break
         # signer k's words: bytes 32 * wps * k .. 32 * wps * (k + 1) after the offset and length words
-        h: bytes32 = keccak256(
-            slice(packed, unsafe_add(64, unsafe_mul(32, unsafe_mul(later[4], k))), unsafe_mul(32, later[4]))
-        )
+        h: bytes32 = keccak256(slice(packed, unsafe_add(64, unsafe_mul(32, unsafe_mul(wps, k))), unsafe_mul(32, wps)))
         self._check_signer(
-            later[0], later[1], h, (later[2] >> unsafe_mul(8, k)) & MASK8,
+            observed_at, deadline, h, (signer_ids >> unsafe_mul(8, k)) & MASK8,
             signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
         )
 
@@ -899,6 +896,31 @@ def _check_signer(
 
 
 @internal
+def _apply3(cfg: uint256, h0: uint256, h1: uint256, h2: uint256, observed_at: uint256):
+    """
+    @dev Three signers' halves of one asset: their medians (`_med3`)
+         checked and stored (`_store`), in this function's own frame, low in
+         memory, rather than in `post`'s above the copied batch.
+    """
+    p: uint256 = 0
+    lo: uint256 = 0
+    hi: uint256 = 0
+    units: uint256 = 0
+    d: uint256 = 0
+    p, lo, hi, units, d = self._med3(h0, h1, h2)
+    self._store(cfg, h0 >> HALF_ID_SHIFT, p, lo, hi, units, d, observed_at)
+
+
+@internal
+def _posted(observed_at: uint256, assets: uint256, signers: uint256):
+    """
+    @dev The batch's event, emitted from this frame (its data buffer sits
+         low in memory, below `post`'s copy of the batch).
+    """
+    log MetricsPosted(relayer=msg.sender, observed_at=observed_at, assets=assets, signers=signers)
+
+
+@internal
 @pure
 def _med3(h0: uint256, h1: uint256, h2: uint256) -> (uint256, uint256, uint256, uint256, uint256):
     """
@@ -912,12 +934,11 @@ def _med3(h0: uint256, h1: uint256, h2: uint256) -> (uint256, uint256, uint256, 
     assert (h0 ^ h1) >> HALF_ID_SHIFT == 0 and (h0 ^ h2) >> HALF_ID_SHIFT == 0, "oracle: reports differ in assets"
     b: uint256 = (h1 >> HALF_PRICE_SHIFT) & MASK48
     c: uint256 = (h2 >> HALF_PRICE_SHIFT) & MASK48
-    # report_math.price_canonical of each: canonical floats sort as integers
-    assert (
-        (p < 2**40 or p & report_math.PRICE_MASK >= report_math.PRICE_MIN_NORMAL)
-        and (b < 2**40 or b & report_math.PRICE_MASK >= report_math.PRICE_MIN_NORMAL)
-        and (c < 2**40 or c & report_math.PRICE_MASK >= report_math.PRICE_MIN_NORMAL)
-    ), "oracle: price not canonical"
+    # report_math.price_canonical of each (canonical floats sort as integers), without branches: a
+    # mantissa must reach PRICE_MIN_NORMAL when the exponent is not 0 (the float is above PRICE_MASK)
+    assert p & report_math.PRICE_MASK >= unsafe_mul(report_math.PRICE_MIN_NORMAL, convert(p > report_math.PRICE_MASK, uint256)), "oracle: price not canonical"
+    assert b & report_math.PRICE_MASK >= unsafe_mul(report_math.PRICE_MIN_NORMAL, convert(b > report_math.PRICE_MASK, uint256)), "oracle: price not canonical"
+    assert c & report_math.PRICE_MASK >= unsafe_mul(report_math.PRICE_MIN_NORMAL, convert(c > report_math.PRICE_MASK, uint256)), "oracle: price not canonical"
     lo: uint256 = min(p, b)
     hi: uint256 = max(p, b)
     p = max(lo, min(hi, c))
@@ -925,11 +946,10 @@ def _med3(h0: uint256, h1: uint256, h2: uint256) -> (uint256, uint256, uint256, 
     hi = max(hi, c)
     b = (h1 >> HALF_DEPTH_SHIFT) & MASK32
     c = (h2 >> HALF_DEPTH_SHIFT) & MASK32
-    assert (
-        (d < 2**24 or d & report_math.DEPTH_MASK >= report_math.DEPTH_MIN_NORMAL)
-        and (b < 2**24 or b & report_math.DEPTH_MASK >= report_math.DEPTH_MIN_NORMAL)
-        and (c < 2**24 or c & report_math.DEPTH_MASK >= report_math.DEPTH_MIN_NORMAL)
-    ), "oracle: depth not canonical"
+    # report_math.depth_canonical of each, the same way
+    assert d & report_math.DEPTH_MASK >= unsafe_mul(report_math.DEPTH_MIN_NORMAL, convert(d > report_math.DEPTH_MASK, uint256)), "oracle: depth not canonical"
+    assert b & report_math.DEPTH_MASK >= unsafe_mul(report_math.DEPTH_MIN_NORMAL, convert(b > report_math.DEPTH_MASK, uint256)), "oracle: depth not canonical"
+    assert c & report_math.DEPTH_MASK >= unsafe_mul(report_math.DEPTH_MIN_NORMAL, convert(c > report_math.DEPTH_MASK, uint256)), "oracle: depth not canonical"
     d = max(min(d, b), min(max(d, b), c))
     b = h1 & MASK32
     c = h2 & MASK32

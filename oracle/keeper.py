@@ -138,7 +138,7 @@ class OracleView:
         return Web3.to_checksum_address(collateral), Web3.to_checksum_address(loan)
 
     def post_data(self, batch: reports.Batch) -> bytes:
-        """Calldata of `post(observed_at, deadline, words, signatures, signer_ids)`."""
+        """Calldata of `post(observed_at, deadline, signer_ids, signatures, words)`."""
         encoded = self._contract(OFFLINE).encode_abi("post", list(batch.args))
         return bytes.fromhex(encoded[2:])
 

@@ -5,7 +5,7 @@ under the domain `("Ballast RiskOracle", "1", chainId, oracle)`, where `updates`
 (`oracle.model.pack_report`: two assets per word). A relayer (anyone) combines the reports of
 one round, signed for the same observation time, deadline and assets, into one `RiskOracle.post`:
 
-    post(observed_at, deadline, words, signatures, signer_ids)
+    post(observed_at, deadline, signer_ids, signatures, words)
 
 with the signers' words one after the other, two words per signature (r, and EIP-2098 `vs` = s with the
 parity of y in the top bit) and each signer's index in the oracle's signer set in 8 bits of
@@ -32,7 +32,7 @@ DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address v
 REPORT_TYPEHASH = keccak(text=REPORT_TYPE)
 DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE)
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-POST_SIGNATURE = "post(uint256,uint256,uint256[],uint256[],uint256)"
+POST_SIGNATURE = "post(uint256,uint256,uint256,uint256[],uint256[])"
 POST_SELECTOR = keccak(text=POST_SIGNATURE)[:4]
 MAX_SIGNERS = 16
 
@@ -178,10 +178,10 @@ class Batch:
 
     @property
     def args(self) -> tuple:
-        return self.observed_at, self.deadline, self.words, self.signatures, self.signer_ids
+        return self.observed_at, self.deadline, self.signer_ids, self.signatures, self.words
 
     def calldata(self) -> bytes:
-        return POST_SELECTOR + abi_encode(["uint256", "uint256", "uint256[]", "uint256[]", "uint256"],
+        return POST_SELECTOR + abi_encode(["uint256", "uint256", "uint256", "uint256[]", "uint256[]"],
                                           list(self.args))  # fmt: skip
 
 

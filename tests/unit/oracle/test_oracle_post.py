@@ -61,7 +61,7 @@ def test_signer_not_on_the_list_reverts(oracle, asset, other, chain):
     batch = signed_batch(oracle, chain.chain_id, at, at + 60, _words(asset), (0, 1))
     # index 3 names no signer (the set has 3)
     with ape.reverts("oracle: not a signer"):
-        oracle.post(at, at + 60, batch.words, batch.signatures, 0 | (3 << 8), sender=other)
+        oracle.post(at, at + 60, 0 | (3 << 8), batch.signatures, batch.words, sender=other)
 
 
 def test_stranger_claiming_a_signers_index_reverts(oracle, asset, other, chain):
@@ -70,7 +70,7 @@ def test_stranger_claiming_a_signers_index_reverts(oracle, asset, other, chain):
     rep = [reports.sign(k, chain.chain_id, oracle.address, at, at + 60, _words(asset)) for k in (SIGNERS[0], stranger)]
     words = list(rep[0].words) + list(rep[1].words)
     with ape.reverts("oracle: bad signature"):
-        oracle.post(at, at + 60, words, [rep[0].r, rep[0].vs, rep[1].r, rep[1].vs], 0 | (1 << 8), sender=other)
+        oracle.post(at, at + 60, 0 | (1 << 8), [rep[0].r, rep[0].vs, rep[1].r, rep[1].vs], words, sender=other)
 
 
 @pytest.mark.parametrize("wrong", ["chain", "oracle"])
@@ -89,14 +89,14 @@ def test_signature_over_other_values_reverts(oracle, asset, other, chain):
     batch = signed_batch(oracle, chain.chain_id, at, at + 60, _words(asset), (0, 1))
     tampered = [w ^ (1 << 200) for w in batch.words[:1]] + batch.words[1:]  # raise signer 0's price
     with ape.reverts("oracle: bad signature"):
-        oracle.post(at, at + 60, tampered, batch.signatures, batch.signer_ids, sender=other)
+        oracle.post(at, at + 60, batch.signer_ids, batch.signatures, tampered, sender=other)
 
 
 def test_signature_over_another_deadline_reverts(oracle, asset, other, chain):
     at = chain.pending_timestamp
     batch = signed_batch(oracle, chain.chain_id, at, at + 60, _words(asset), (0, 1))
     with ape.reverts("oracle: bad signature"):
-        oracle.post(at, at + 600, batch.words, batch.signatures, batch.signer_ids, sender=other)
+        oracle.post(at, at + 600, batch.signer_ids, batch.signatures, batch.words, sender=other)
 
 
 def test_replayed_batch_reverts(oracle, asset, other, chain):
@@ -136,9 +136,9 @@ def test_malformed_batches_revert(oracle, asset, other, chain):
     ]
     for words, sigs, ids in cases:
         with ape.reverts():
-            oracle.post(at, at + 60, words, sigs, ids, sender=other)
+            oracle.post(at, at + 60, ids, sigs, words, sender=other)
     with ape.reverts("oracle: malformed batch"):
-        oracle.post(at, at + 60, b.words[:1], b.signatures, b.signer_ids, sender=other)
+        oracle.post(at, at + 60, b.signer_ids, b.signatures, b.words[:1], sender=other)
 
 
 def test_paused_reverts_and_unpaused_posts(oracle, asset, post, admin, guardian):
@@ -264,6 +264,36 @@ def test_non_canonical_price_reverts(oracle, asset, other, chain):
         oracle.post(*batch.args, sender=other)
 
 
+@pytest.mark.parametrize("field", ["price", "depth"])
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_a_non_canonical_float_of_any_of_three_signers_reverts(oracle, asset, other, chain, field, k):
+    """The batch of three has its own median path (`_apply3`, branch-free canonical checks): a float
+    written with a larger exponent than its canonical form (a mantissa below the smallest normal one), in
+    any signer's report, reverts with its field's message; the smallest normal mantissa itself passes."""
+    at = chain.pending_timestamp
+    value = 50 if field == "price" else 5_000
+    if field == "price":
+        bad = (1 << 40) | 5  # 50 as 5 x 10**1: canonical is (0, 50)
+        half = (asset << 112) | (bad << 64) | (model.encode_depth(DEPTH) << 32) | model.sigma_to_units(SIGMA)
+        good = model.pack_report([(asset, value, DEPTH, SIGMA)])
+    else:
+        bad = (2 << 24) | 50  # 5,000 as 50 x 10**2: canonical is (0, 5000)
+        half = (asset << 112) | (model.encode_price(PRICE) << 64) | (bad << 32) | model.sigma_to_units(SIGMA)
+        good = model.pack_report([(asset, PRICE, value, SIGMA)])
+    batch = signed_batch(oracle, chain.chain_id, at, at + 60, good, (0, 1, 2), own={k: [half << 128]})
+    with ape.reverts(f"oracle: {field} not canonical"):
+        oracle.post(*batch.args, sender=other)
+    # the smallest normal mantissa with exponent 1 is canonical: accepted from every signer
+    if field == "price":
+        edge = model.PRICE_MIN_NORMAL * 10
+        batch = signed_batch(oracle, chain.chain_id, at, at + 60, model.pack_report([(asset, edge, DEPTH, SIGMA)]))
+    else:
+        edge = model.DEPTH_MIN_NORMAL * 10
+        batch = signed_batch(oracle, chain.chain_id, at, at + 60, model.pack_report([(asset, PRICE, edge, SIGMA)]))
+    oracle.post(*batch.args, sender=other)
+    assert oracle.metrics(asset)[0 if field == "price" else 2] == edge
+
+
 def test_sigma_at_min_passes_and_one_unit_below_reverts(oracle, asset, post):
     with ape.reverts("oracle: sigma too low"):
         post([(asset, PRICE, DEPTH, MIN_SIGMA - SIGMA_UNIT)])
@@ -317,7 +347,7 @@ def test_a_bad_signature_on_longer_reports_reverts_the_whole_batch(oracle, admin
         rep = reports.sign(Account.create(), chain.chain_id, oracle.address, at, at + 60, words)
         args[3] = list(batch.signatures[:2]) + [rep.r, rep.vs]
     elif fault == "tampered second word":
-        args[2] = list(batch.words[:3]) + [batch.words[3] ^ (1 << 200)]  # signer 1's asset 3 price
+        args[4] = list(batch.words[:3]) + [batch.words[3] ^ (1 << 200)]  # signer 1's asset 3 price
     else:
         args[1] = at + 600
     with ape.reverts("oracle: bad signature"):
