@@ -45,12 +45,17 @@
         (depth a decimal float `exponent:8 | mantissa:24`); the asset 2i is the
         high half of word i, 2i + 1 its low half (zero after an odd last one).
 
-        Gas: a post reads one config word (quorum, signer count, epoch,
-        every guard parameter), one slot per signer and one per asset.
+        Gas: a post reads one config word (pause, quorum, signer count,
+        epoch, the address of the set's code blob), the blob's code (every
+        guard parameter and the signers: one cold account, no slot per
+        signer) and one slot per asset.
 @custom:security Look first at: the signature loop in `post` (each signer
         index once, recovered address equal to the configured signer at that
-        index, digest over this chain and this contract), `_median_update`
-        (every word of an asset must name the same asset), the per-field
+        index, read from the set's code blob, digest over this chain and this
+        contract), `_write_blob` (its init code returns exactly BLOB_SIZE
+        bytes after it; the config names the blob last written),
+        `_apply3` / `_medians` (every word of an asset must name the same
+        asset; canonical floats), the per-field
         pending logic (a tightening never waits), and the bond accounting
         (`claimable`: bonds are pulled, never pushed; an unsettled challenge
         can be expired by anyone after SETTLE_TIMEOUT, so no bond is stuck).
@@ -159,9 +164,9 @@ HALF_DEPTH_SHIFT: constant(uint256) = 32
 HALF_PRICE_SHIFT: constant(uint256) = 64
 HALF_ID_SHIFT: constant(uint256) = 112
 
-# @dev Config word layout, low to high: flags:8 | quorum:8 | signers:8 |
-#      epoch:32 | challenge_window:32 | sigma_fall_per_hour:32 |
-#      depth_rise_per_hour:32 | loosen_threshold:32 |
+# @dev Guard word layout (what `post` works with: the config's low 56 bits with the blob's guard
+#      word above them), low to high: flags:8 | quorum:8 | signers:8 | epoch:32 |
+#      challenge_window:32 | sigma_fall_per_hour:32 | depth_rise_per_hour:32 | loosen_threshold:32 |
 #      max_price_move_per_hour:40 | max_disagreement:32 (rates in PPB units).
 QUORUM_SHIFT: constant(uint256) = 8
 COUNT_SHIFT: constant(uint256) = 16
@@ -174,6 +179,18 @@ MOVE_SHIFT: constant(uint256) = 184
 DISAGREE_SHIFT: constant(uint256) = 224
 # @dev Config flags.
 FLAG_PAUSED: constant(uint256) = 1
+# @dev The config word holds flags, quorum, count and epoch in its low 56 bits and the address of the
+#      code blob above BLOB_SHIFT. The blob's code is a STOP byte, then the guard word (the layout
+#      above from WINDOW_SHIFT up, its low 56 bits zero), then the signers as 16 words (zero past the
+#      count): reading code costs no storage slot, and a change of either writes a new blob.
+LOW_MASK: constant(uint256) = 2**56 - 1
+BLOB_SHIFT: constant(uint256) = 96
+BLOB_GUARD_AT: constant(uint256) = 1
+BLOB_SIGNERS_AT: constant(uint256) = 33
+BLOB_SIZE: constant(uint256) = 1 + 32 + 32 * MAX_SIGNERS
+# @dev Init code that returns the BLOB_SIZE (545 = 0x0221) bytes after it as the blob's code:
+#      PUSH2 545, DUP1, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURNDATASIZE, RETURN.
+BLOB_INIT: constant(Bytes[10]) = b"\x61\x02\x21\x80\x60\x0a\x3d\x39\x3d\xf3"
 
 # @dev Pending slot layout, low to high: what:8 (bit 0 sigma, bit 1 depth) |
 #      eta:40 | epoch:32 | sigma units:32 | depth:88.
@@ -227,13 +244,9 @@ claimable: public(HashMap[address, uint256])
 _slots: uint256[MAX_ASSETS]
 # @dev Pending loosening per asset id; meaningful only while FLAG_PENDING is set.
 _pending: HashMap[uint256, uint256]
-# @dev The config word (layout above): quorum, signer count, epoch, guard parameters, pause.
+# @dev The config word (layout above): pause, quorum, signer count, epoch and the address of the
+#      set's code blob (the guard parameters and the signers, `_write_blob`).
 _config: uint256
-# @dev Signers by index 0 .. count - 1 (a batch names each signer by index).
-_signer_at: address[MAX_SIGNERS]
-# @dev The same signers as the top 128 bits of their addresses, two per slot (index 2i in the low
-#      half of slot i): `post` reads one slot per two signers.
-_signer_prefixes: uint256[MAX_SIGNERS // 2]
 
 
 event AssetAdded:
@@ -332,7 +345,7 @@ def __init__(guardian: address, signers: DynArray[address, MAX_SIGNERS], quorum:
     self.challenge_bond = DEFAULT_CHALLENGE_BOND
     _CACHED_CHAIN_ID = chain.id
     _CACHED_DOMAIN = self._make_domain()
-    self._config = self._pack_guard(
+    guard: uint256 = self._pack_guard(
         DEFAULT_SIGMA_FALL_PER_HOUR,
         DEFAULT_DEPTH_RISE_PER_HOUR,
         DEFAULT_LOOSEN_THRESHOLD,
@@ -340,7 +353,7 @@ def __init__(guardian: address, signers: DynArray[address, MAX_SIGNERS], quorum:
         DEFAULT_PRICE_MOVE_PER_HOUR,
         DEFAULT_DISAGREEMENT,
     )
-    self._configure(signers, quorum)
+    self._configure(signers, quorum, guard)
     log GuardianSet(guardian=guardian)
 
 
@@ -381,7 +394,7 @@ def configure_signers(signers: DynArray[address, MAX_SIGNERS], quorum: uint256):
     @param quorum Signatures a batch needs: more than half of the signers.
     """
     ownable._check_owner()
-    self._configure(signers, quorum)
+    self._configure(signers, quorum, self._guard_of(self._config))
 
 
 @external
@@ -435,8 +448,8 @@ def set_guard_params(
         and max_price_move_per_hour % PPB == 0
         and max_disagreement % PPB == 0
     ), "oracle: guard params are multiples of 1e9"
-    keep: uint256 = self._config & ((1 << WINDOW_SHIFT) - 1)  # flags, quorum, count, epoch
-    self._config = keep | self._pack_guard(
+    c: uint256 = self._config
+    guard: uint256 = self._pack_guard(
         sigma_fall_per_hour,
         depth_rise_per_hour,
         loosen_threshold,
@@ -444,6 +457,8 @@ def set_guard_params(
         max_price_move_per_hour,
         max_disagreement,
     )
+    blob: address = self._write_blob(guard, self._signer_list(c))
+    self._config = (c & LOW_MASK) | (convert(blob, uint256) << BLOB_SHIFT)
     log GuardParamsSet(
         sigma_fall_per_hour=sigma_fall_per_hour,
         depth_rise_per_hour=depth_rise_per_hour,
@@ -510,8 +525,9 @@ def post(
          the parity of y in the top bit), its index in the signer set in
          bits 8k .. 8k + 7 of `signer_ids`, and the words
          `words[k * w .. k * w + w - 1]` (w = words per report, two assets
-         per word). Gas: one config slot, one slot per two signers, one
-         slot per asset (read and written); the rest is kept lean (the
+         per word). Gas: one config slot, the code blob of the set (one
+         cold account, a word per signer), one slot per asset (read and
+         written); the rest is kept lean (the
          quorum of three has its own branch without buffers). Memory costs
          grow with the highest address touched, and the compiler lays out
          this function's memory as: the frames of the internal functions,
@@ -532,6 +548,9 @@ def post(
     """
     cfg: uint256 = self._config
     assert cfg & FLAG_PAUSED == 0, "oracle: paused"
+    blob: uint256 = cfg >> BLOB_SHIFT
+    # the guard word: the config's low bits, the blob's guard parameters above them
+    cfg = self._guard_of(cfg) | (cfg & LOW_MASK)
     assert block.timestamp <= deadline, "oracle: deadline passed"
     # observed_at <= block.timestamp < 2**32 (until 2106): fits its 32 bits.
     assert observed_at <= block.timestamp, "oracle: observation in future"
@@ -568,7 +587,7 @@ def post(
         if wps == 1:
             self._check_signer(
                 observed_at, deadline, keccak256(convert(words[k], bytes32)), idx,
-                signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
+                signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)], blob,
             )
 
     # The assets, two per word: the high half of each word first.
@@ -625,6 +644,7 @@ def post(
         self._check_signer(
             observed_at, deadline, h, (signer_ids >> unsafe_mul(8, k)) & MASK8,
             signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)],
+            self._config >> BLOB_SHIFT,
         )
 
 
@@ -792,13 +812,7 @@ def signers() -> DynArray[address, MAX_SIGNERS]:
     @notice The signer set, by index.
     @return The signers.
     """
-    out: DynArray[address, MAX_SIGNERS] = []
-    count: uint256 = (self._config >> COUNT_SHIFT) & MASK8
-    for i: uint256 in range(MAX_SIGNERS):
-        if i == count:
-            break
-        out.append(self._signer_at[i])
-    return out
+    return self._signer_list(self._config)
 
 
 @external
@@ -809,11 +823,12 @@ def signer_index(account: address) -> uint256:
     @param account The account.
     @return Its index; reverts "oracle: not a signer" for others.
     """
-    count: uint256 = (self._config >> COUNT_SHIFT) & MASK8
+    c: uint256 = self._config
+    count: uint256 = (c >> COUNT_SHIFT) & MASK8
     for i: uint256 in range(MAX_SIGNERS):
         if i == count:
             break
-        if self._signer_at[i] == account:
+        if self._signer_word(c >> BLOB_SHIFT, i) == convert(account, uint256):
             return i
     raise "oracle: not a signer"
 
@@ -853,7 +868,7 @@ def guard_params() -> (uint256, uint256, uint256, uint256, uint256, uint256):
     @return sigma_fall_per_hour (WAD), depth_rise_per_hour (WAD), loosen_threshold (WAD),
             challenge_window (s), max_price_move_per_hour (WAD), max_disagreement (WAD).
     """
-    c: uint256 = self._config
+    c: uint256 = self._guard_of(self._config)
     return (
         ((c >> FALL_SHIFT) & MASK32) * PPB,
         ((c >> RISE_SHIFT) & MASK32) * PPB,
@@ -878,21 +893,79 @@ def domain_separator() -> bytes32:
 @internal
 @view
 def _check_signer(
-    observed_at: uint256, deadline: uint256, updates_hash: bytes32, idx: uint256, r: uint256, vs: uint256
+    observed_at: uint256,
+    deadline: uint256,
+    updates_hash: bytes32,
+    idx: uint256,
+    r: uint256,
+    vs: uint256,
+    blob: uint256,
 ):
     """
     @dev The EIP-712 digest of `Report(observedAt, deadline, updates)` must
-         recover (r, vs: EIP-2098) to signer `idx`. Signers are kept as the
-         top 128 bits of their addresses, two per slot: a forger would need a
-         key whose address matches 128 given bits (2**128 work). The zero
-         address never matches (a configured signer is never zero, and its
-         prefix is never zero: 2**-128).
+         recover (r, vs: EIP-2098) to signer `idx`, read from the set's code
+         blob (`idx` < count was checked: the word is a configured, non-zero
+         signer, so a failed recovery, address 0, never matches).
     """
     digest: bytes32 = keccak256(
         concat(b"\x19\x01", self._domain(), keccak256(abi_encode(REPORT_TYPEHASH, observed_at, deadline, updates_hash)))
     )
     recovered: uint256 = convert(ecrecover(digest, unsafe_add(27, vs >> 255), r, vs & MASK255), uint256)
-    assert recovered >> 32 == (self._signer_prefixes[idx >> 1] >> ((idx & 1) << 7)) & MASK128, "oracle: bad signature"
+    assert recovered == self._signer_word(blob, idx), "oracle: bad signature"
+
+
+@internal
+@view
+def _signer_word(blob: uint256, idx: uint256) -> uint256:
+    """
+    @dev Signer `idx` of a blob (as a word; 0 past the count).
+    """
+    return extract32(
+        slice(convert(convert(blob, uint160), address).code, unsafe_add(BLOB_SIGNERS_AT, unsafe_mul(32, idx)), 32),
+        0,
+        output_type=uint256,
+    )
+
+
+@internal
+@view
+def _guard_of(cfg: uint256) -> uint256:
+    """
+    @dev The guard word in the blob named by a config word.
+    """
+    return extract32(
+        slice(convert(convert(cfg >> BLOB_SHIFT, uint160), address).code, BLOB_GUARD_AT, 32), 0, output_type=uint256
+    )
+
+
+@internal
+@view
+def _signer_list(cfg: uint256) -> DynArray[address, MAX_SIGNERS]:
+    """
+    @dev The signers of the blob named by a config word, by index.
+    """
+    out: DynArray[address, MAX_SIGNERS] = []
+    count: uint256 = (cfg >> COUNT_SHIFT) & MASK8
+    for i: uint256 in range(MAX_SIGNERS):
+        if i == count:
+            break
+        out.append(convert(convert(self._signer_word(cfg >> BLOB_SHIFT, i), uint160), address))
+    return out
+
+
+@internal
+def _write_blob(guard: uint256, signers: DynArray[address, MAX_SIGNERS]) -> address:
+    """
+    @dev Deploy a code blob: a STOP byte (calling it does nothing), the
+         guard word, then the signers as 16 words, zero past the count. It is
+         never changed: a new set or new guard parameters write a new blob.
+    """
+    padded: address[MAX_SIGNERS] = empty(address[MAX_SIGNERS])
+    for i: uint256 in range(MAX_SIGNERS):
+        if i == len(signers):
+            break
+        padded[i] = signers[i]
+    return raw_create(concat(BLOB_INIT, b"\x00", abi_encode(guard, padded)))
 
 
 @internal
@@ -1127,37 +1200,34 @@ def _queue(aid: uint256, fresh: uint256, old: uint256, queue: uint256, units: ui
 
 
 @internal
-def _configure(signers: DynArray[address, MAX_SIGNERS], quorum: uint256):
+def _configure(signers: DynArray[address, MAX_SIGNERS], quorum: uint256, guard: uint256):
     """
-    @dev Validate and store a signer set and quorum; bump the epoch.
+    @dev Validate a signer set and quorum, write a blob with them and the
+         guard word, point the config at it; bump the epoch.
     """
     n: uint256 = len(signers)
     assert n != 0, "oracle: no signers"
     assert quorum <= n, "oracle: quorum above signers"
     assert quorum * 2 > n, "oracle: quorum too low"
-    old_count: uint256 = (self._config >> COUNT_SHIFT) & MASK8
     for i: uint256 in range(MAX_SIGNERS):
-        if i < n:
-            a: address = signers[i]
-            assert a != empty(address), "oracle: zero address"
-            for prev: uint256 in range(MAX_SIGNERS):
-                if prev == i:
-                    break
-                assert signers[prev] != a, "oracle: duplicate signer"
-            self._signer_at[i] = a
-        elif i < old_count:
-            self._signer_at[i] = empty(address)
-    for i: uint256 in range(MAX_SIGNERS // 2):
-        word: uint256 = 0
-        if 2 * i < n:
-            word = convert(signers[2 * i], uint256) >> 32
-        if 2 * i + 1 < n:
-            word = word | ((convert(signers[2 * i + 1], uint256) >> 32) << 128)
-        self._signer_prefixes[i] = word
+        if i == n:
+            break
+        a: address = signers[i]
+        assert a != empty(address), "oracle: zero address"
+        for prev: uint256 in range(MAX_SIGNERS):
+            if prev == i:
+                break
+            assert signers[prev] != a, "oracle: duplicate signer"
+    blob: address = self._write_blob(guard, signers)
     c: uint256 = self._config
     epoch: uint256 = ((c >> EPOCH_SHIFT) & MASK32) + 1
-    keep: uint256 = c & ~((1 << WINDOW_SHIFT) - 1 - FLAG_PAUSED)
-    self._config = keep | (epoch << EPOCH_SHIFT) | (n << COUNT_SHIFT) | (quorum << QUORUM_SHIFT)
+    self._config = (
+        (convert(blob, uint256) << BLOB_SHIFT)
+        | (epoch << EPOCH_SHIFT)
+        | (n << COUNT_SHIFT)
+        | (quorum << QUORUM_SHIFT)
+        | (c & FLAG_PAUSED)
+    )
     log SignersConfigured(signers=signers, quorum=quorum, epoch=epoch)
 
 

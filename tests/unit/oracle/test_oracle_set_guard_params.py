@@ -69,3 +69,22 @@ def test_set_guard_params_keeps_the_pause_and_the_signers(oracle, admin, guardia
     assert oracle.paused()
     assert oracle.guard_params() == HIGH
     assert (oracle.signers(), oracle.quorum(), oracle.epoch()) == (signers, quorum, epoch)
+
+
+def test_new_guard_params_keep_the_signers_quorum_epoch_and_pause(oracle, admin, guardian, asset, post):
+    """The guard parameters and the signers share one code blob: new parameters write a new blob that
+    carries the same set (the same signers still sign; quorum, epoch and the pause are kept)."""
+    from signers import SIGNER_ADDRESSES
+
+    from oracle import model
+
+    before = (list(oracle.signers()), oracle.quorum(), oracle.epoch())
+    oracle.pause(sender=guardian)
+    oracle.set_guard_params(10 * WAD // 100, 7 * WAD // 100, 30 * WAD // 100, 2 * HOUR, WAD, 3 * WAD // 100,
+                            sender=admin)  # fmt: skip
+    assert (list(oracle.signers()), oracle.quorum(), oracle.epoch()) == before
+    assert before[0] == SIGNER_ADDRESSES[:3] and oracle.paused()
+    assert [oracle.signer_index(a) for a in SIGNER_ADDRESSES[:3]] == [0, 1, 2]
+    oracle.unpause(sender=admin)
+    post([(asset, model.price_from_human(2_000, 6, 18), 10**12, WAD // 2)], signers=(1, 2))
+    assert oracle.metrics(asset)[1] == WAD // 2
