@@ -357,6 +357,27 @@ def test_a_bad_signature_on_longer_reports_reverts_the_whole_batch(oracle, admin
     assert [oracle.metrics(i)[0] for i in (1, 2, 3)] == [PRICE] * 3
 
 
+def test_longer_reports_meet_the_asset_checks_before_their_signatures(oracle, admin, tokens, loan, other, chain):
+    """docs/INTERFACES.md: reports of several words have their signatures checked after the assets, so a
+    batch wrong in both ways (a stranger's signature and an asset out of bounds) reverts with the asset's
+    message; one-word reports are checked in the first loop and revert with the signature's."""
+    for t in tokens:
+        oracle.add_asset(t, loan, sender=admin)
+    at = chain.pending_timestamp
+    low = MIN_SIGMA - SIGMA_UNIT
+    for updates, expected in (
+        ([(1, PRICE, DEPTH, SIGMA), (2, PRICE, DEPTH, SIGMA), (3, PRICE, DEPTH, low)], "oracle: sigma too low"),
+        ([(1, PRICE, DEPTH, SIGMA), (2, PRICE, DEPTH, low)], "oracle: bad signature"),
+    ):
+        words = model.pack_report(updates)
+        batch = signed_batch(oracle, chain.chain_id, at, at + 60, words, (0, 1, 2))
+        stranger = reports.sign(Account.create(), chain.chain_id, oracle.address, at, at + 60, words)
+        args = list(batch.args)
+        args[3] = list(batch.signatures[:4]) + [stranger.r, stranger.vs]  # signer 2's signature
+        with ape.reverts(expected):
+            oracle.post(*args, sender=other)
+
+
 def test_sigma_rounds_up_to_its_storage_unit(oracle, asset, post):
     post([(asset, PRICE, DEPTH, SIGMA + 1)])
     assert oracle.metrics(asset)[1] == SIGMA + SIGMA_UNIT
