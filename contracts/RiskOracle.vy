@@ -580,14 +580,16 @@ def post(
         bit: uint256 = 1 << idx
         assert seen & bit == 0, "oracle: duplicate signer"
         seen = seen | bit
-        if odd:
+        if wps == 1:
+            w: uint256 = words[k]
+            assert not odd or w & MASK128 == 0, "oracle: reports differ in assets"
+            self._check_signer(
+                observed_at, deadline, keccak256(convert(w, bytes32)), idx,
+                signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)], blob,
+            )
+        elif odd:
             assert words[unsafe_add(unsafe_mul(wps, k), unsafe_sub(wps, 1))] & MASK128 == 0, (
                 "oracle: reports differ in assets"
-            )
-        if wps == 1:
-            self._check_signer(
-                observed_at, deadline, keccak256(convert(words[k], bytes32)), idx,
-                signatures[unsafe_mul(2, k)], signatures[unsafe_add(unsafe_mul(2, k), 1)], blob,
             )
 
     # The assets, two per word: the high half of each word first.

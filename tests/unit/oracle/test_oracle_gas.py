@@ -24,10 +24,10 @@ DEPTH = 5_000_000 * 10**6
 SIGMA = 6 * WAD // 10
 
 CEILINGS = {  # (signatures, assets): pinned just above the measurement
-    (3, 1): 56_300,  # measured 56,115 - 56,127
-    (3, 10): 136_400,  # measured 136,199
-    (5, 1): 73_400,  # measured 73,193 - 73,205
-    (5, 10): 196_400,  # measured 196,161
+    (3, 1): 56_100,  # measured 55,893 - 55,929
+    (3, 10): 136_400,  # measured 136,196 - 136,220
+    (5, 1): 73_100,  # measured 72,860 - 72,908
+    (5, 10): 196_400,  # measured 196,156
 }
 
 
